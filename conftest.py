@@ -1,0 +1,11 @@
+"""Wires the suite's fixtures; each module owns one concern and holds the logic."""
+
+pytest_plugins = [
+    "fixtures.config",
+    "fixtures.reporting",
+    "fixtures.target",
+    "fixtures.browser",
+    "fixtures.auth",
+    "fixtures.network",
+    "fixtures.downloads",
+]

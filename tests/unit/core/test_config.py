@@ -1,0 +1,39 @@
+import pytest
+
+from fixtures.config import SettingsError, load_settings
+
+
+def test_defaults_use_the_embedded_harbor() -> None:
+    settings = load_settings({})
+    assert settings.uses_embedded_harbor
+    assert settings.version == "2.0.0" and settings.latency_budget_ms == 2000
+
+
+def test_environment_wins_over_dotenv(tmp_path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("HARBOR_VERSION=1.9.3\nHARBOR_LATENCY_BUDGET_MS=1500\n")
+    settings = load_settings({"HARBOR_VERSION": "2.0.0"}, dotenv)
+    assert settings.version == "2.0.0" and settings.latency_budget_ms == 1500
+
+
+@pytest.mark.parametrize("missing", ["HARBOR_USERNAME", "HARBOR_PASSWORD"])
+def test_real_deployment_needs_credentials_named_in_the_error(missing: str) -> None:
+    environ = {"HARBOR_BASE_URL": "https://harbor.example.com", "HARBOR_USERNAME": "qa", "HARBOR_PASSWORD": "pw"}
+    del environ[missing]
+    with pytest.raises(SettingsError, match=missing):
+        load_settings(environ)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("HARBOR_BASE_URL", "harbor.example.com"), ("HARBOR_LATENCY_BUDGET_MS", "fast"), ("HARBOR_LATENCY_BUDGET_MS", "-1")],
+)
+def test_malformed_settings_are_refused_by_name(name: str, value: str) -> None:
+    environ = {"HARBOR_USERNAME": "qa", "HARBOR_PASSWORD": "pw", name: value}
+    with pytest.raises(SettingsError, match=name):
+        load_settings(environ)
+
+
+def test_base_url_trailing_slash_is_dropped() -> None:
+    settings = load_settings({"HARBOR_BASE_URL": "https://h.example/", "HARBOR_USERNAME": "u", "HARBOR_PASSWORD": "p"})
+    assert settings.base_url == "https://h.example"
