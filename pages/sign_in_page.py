@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page
 
 from pages.dashboard_page import DashboardPage
@@ -32,7 +34,7 @@ class SignInPage:
         self.password.fill(password)
         self.submit.click()
         dashboard = DashboardPage(self.page)
-        dashboard.heading.or_(self.alert.filter(has_text=r"\S")).first.wait_for()
+        dashboard.heading.or_(self.alert.filter(has_text=re.compile(r"\S"))).first.wait_for()
         if not dashboard.heading.is_visible():
             raise SignInRejected(self.alert.inner_text().strip() or "the sign-in form showed an error")
         return dashboard

@@ -7,6 +7,7 @@ server accepts requests, then the demo credentials; serves until SIGINT/SIGTERM.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import sys
@@ -16,6 +17,7 @@ from types import FrameType
 import uvicorn
 
 from .app import create_app
+from .faults import ENV_VAR, FAULTS, parse_faults
 from .settings import DEMO_PASSWORD, DEMO_USERNAME, STRATEGIES, HarborSettings
 
 READY_PREFIX = "Reference Harbor running at "
@@ -38,6 +40,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--digest-cache-dir", type=Path, default=None,
                         help="where to cache file digests (default $XDG_CACHE_HOME/harbor-reference)")
     parser.add_argument("--no-digest-cache", action="store_true", help="always compute file digests")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]",
+                        help=f"switch on a fault (repeatable or comma-separated; also ${ENV_VAR}); one of: "
+                             + ", ".join(FAULTS))
+    parser.add_argument("--proxy-throughput", type=float, default=100.0, metavar="MIB_S",
+                        help="throughput cap of the legacy proxy path in MiB/s (default 100; 0 = none)")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser.parse_args(argv)
 
@@ -52,6 +59,8 @@ def settings_from_args(args: argparse.Namespace) -> HarborSettings:
         debug_downloads=args.debug_downloads,
         digest_cache_dir=args.digest_cache_dir,
         use_digest_cache=not args.no_digest_cache,
+        proxy_throughput_mib_s=args.proxy_throughput,
+        faults=parse_faults([os.environ.get(ENV_VAR, ""), *args.fault]),
     )
 
 
@@ -105,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             f"{READY_PREFIX}{url}",
             f"build: {app.state.harbor.build_id}",
+            *([f"faults: {', '.join(settings.faults)}"] if settings.faults else []),
             f"username: {DEMO_USERNAME}",
             f"password: {DEMO_PASSWORD}",
             f"Open {url}/login in a browser and sign in; Ctrl+C stops the server.",

@@ -56,10 +56,28 @@ class HarborSettings:
     use_digest_cache: bool = True
     # Injectable clock (seconds since the epoch) so tests can expire tokens.
     clock: Callable[[], float] = time.time
+    # The legacy proxy path goes through the API server: this caps its throughput (MiB/s), as a
+    # proxying API server does; 0 = no cap.
+    proxy_throughput_mib_s: float = 100.0
+    # Switched-on faults (see faults.py): name -> value (seconds, MiB/s, MiB) or None.
+    faults: dict[str, float | None] = field(default_factory=dict)
+
+    def fault(self, name: str) -> bool:
+        return name in self.faults
+
+    def fault_value(self, name: str) -> float:
+        value = self.faults[name]
+        assert value is not None, f"fault {name} takes no value"
+        return value
 
     def __post_init__(self) -> None:
         if self.strategy_override not in (None, *STRATEGIES):
             raise ValueError(f"strategy_override must be one of {STRATEGIES} or None")
+        from .faults import FAULTS  # late: faults.py documents the names, settings only hold them
+
+        unknown = set(self.faults) - set(FAULTS)
+        if unknown:
+            raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
         for name in ("access_token_lifetime", "token_lifetime", "stream_url_lifetime"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
