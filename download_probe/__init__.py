@@ -7,7 +7,9 @@ from download_probe.analysis import DownloadAnalysis, Hop, analyse_download
 from download_probe.capture import CapturedExchange, ConsoleLine, NetworkCapture
 from download_probe.checks import (
     Problem,
-    check_download_started,
+    check_size_independence,
+    diagnose_failed_start,
+    latency_cause,
     check_latency_budget,
     check_name_and_size,
     check_redirect_strategy,
@@ -27,7 +29,9 @@ __all__ = [
     "Problem",
     "Redactor",
     "analyse_download",
-    "check_download_started",
+    "check_size_independence",
+    "diagnose_failed_start",
+    "latency_cause",
     "check_latency_budget",
     "check_name_and_size",
     "check_redirect_strategy",

@@ -58,6 +58,25 @@ class DownloadAnalysis:
         return [exchange for exchange in self.chain if exchange.is_redirect]
 
     @property
+    def fell_back(self) -> bool:
+        """A redirect path that hit a server error, then the proxy path delivered the file."""
+        final = self.final_response
+        return (
+            self.strategy == "proxy"
+            and final is not None
+            and final.status is not None
+            and final.status >= 500
+        )
+
+    @property
+    def headers_wait_ms(self) -> float | None:
+        """How long the response that carried the body took to send its headers."""
+        source = self.body_source
+        if source is None or source.headers_ms is None:
+            return None
+        return source.headers_ms - source.started_ms
+
+    @property
     def token_accepted(self) -> bool | None:
         """Whether the server accepted the download request (None: no answer seen)."""
         request = self.download_request
@@ -121,17 +140,13 @@ def analyse_download(
 
 
 def _navigation_chain(exchanges: list[CapturedExchange], download_url: str | None) -> list[CapturedExchange]:
-    """The navigation that ended in the download, or else the last navigation after the click."""
+    """The navigation that ended in the download, or else the last navigation after the click
+    (which says where a failed or abandoned redirect path stopped)."""
     by_index = {e.index: e for e in exchanges}
     navigations = [e for e in exchanges if e.is_navigation]
     if not navigations:
         return []
-    final = next((e for e in reversed(navigations) if e.url == download_url), None)
-    if final is None:
-        # No download from a navigation (blob:, or none at all): the last navigation says where it stopped.
-        final = navigations[-1]
-        if download_url and download_url.startswith(("blob:", "data:")):
-            return []
+    final = next((e for e in reversed(navigations) if e.url == download_url), navigations[-1])
     chain = [final]
     while chain[0].redirected_from is not None and chain[0].redirected_from in by_index:
         chain.insert(0, by_index[chain[0].redirected_from])

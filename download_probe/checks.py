@@ -1,4 +1,6 @@
-"""Checks of one analysed download. Each returns problems: a stable code and a plain sentence.
+"""Checks of analysed downloads. Each returns problems: a stable code and a plain sentence that names
+the first broken link, told apart by evidence (resource types, blob: URLs, statuses, per-hop times,
+time to first headers against file size), never by knowing what was broken.
 
 Sentences only ever hold redacted URLs, since they end up in assertion messages and reports.
 """
@@ -6,11 +8,20 @@ Sentences only ever hold redacted URLs, since they end up in assertion messages 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 from urllib.parse import urlsplit
 
 from download_probe.analysis import DownloadAnalysis
 from download_probe.capture import CapturedExchange
 from download_probe.redact import redact_url
+
+# A hop that takes at least this share of the start latency is "the" slow hop.
+DOMINANT_SHARE = 0.5
+# Time to first headers "grows with size" when a much larger file waits this much longer...
+BUFFERING_MIN_EXTRA_MS = 250.0
+# ...and this many times as long as a file at least SIZE_RATIO times smaller.
+BUFFERING_MIN_FACTOR = 4.0
+BUFFERING_SIZE_RATIO = 16
 
 
 @dataclass(frozen=True)
@@ -38,66 +49,174 @@ def describe_exchange(exchange: CapturedExchange) -> str:
     return f"{exchange.status} from {exchange.method} {path}"
 
 
-def where_it_stopped(analysis: DownloadAnalysis) -> str:
-    last = analysis.final_response
-    if last is None and analysis.script_requests:
-        last = analysis.script_requests[-1]
-    if last is None:
-        return "the click caused no request at all"
-    return f"last hop: {describe_exchange(last)}"
+def _path(exchange: CapturedExchange) -> str:
+    return redact_url(urlsplit(exchange.url)._replace(scheme="", netloc="").geturl())
 
 
-def _strategy_words(analysis: DownloadAnalysis) -> str:
+PROXY_WORDS = "started by the proxy strategy (page script fetched the body, download from blob:)"
+
+
+def _fallback_words(analysis: DownloadAnalysis) -> str:
+    final = analysis.final_response
+    failed = describe_exchange(final) if final else "the redirect path failed"
+    return f"the redirect path failed ({failed}) and the page fell back to the proxy strategy (download from blob:)"
+
+
+# -- a download that did not start: its first broken link ----------------------------------------
+
+
+def diagnose_failed_start(analysis: DownloadAnalysis) -> Problem:
+    label, reason = analysis.label, analysis.attempt.error or "no download started"
+    token = analysis.token_request
+    if token is not None and (token.status is None or token.status >= 400):
+        return Problem("TOKEN_REQUEST_FAILED", label, f"the download token request failed - {describe_exchange(token)}")
+    chain = analysis.chain
+    if not chain:
+        if not analysis.attempt.exchanges:
+            return Problem("NO_DOWNLOAD", label, f"{reason}; the click caused no request at all")
+        return Problem("NO_DOWNLOAD", label, f"{reason}; no navigation to a download URL followed the click")
+    first, final = chain[0], chain[-1]
+    if first.status is not None and 400 <= first.status < 500:
+        if not analysis.token_in_download_request:
+            return Problem("TOKEN_MISSING", label, f"download request carried no token - {describe_exchange(first)}")
+        return Problem("TOKEN_REJECTED", label, f"the download token was refused - {describe_exchange(first)}")
+    if final.status is not None and final.status >= 500:
+        return Problem(
+            "NO_FALLBACK", label, f"{describe_exchange(final)} and the page did not fall back to another path; {reason}"
+        )
+    if final.status is not None and 200 <= final.status < 300 and not final.is_attachment:
+        disposition = final.content_disposition or "none"
+        return Problem(
+            "NOT_A_DOWNLOAD",
+            label,
+            f"the browser showed the response instead of saving it (Content-Disposition: {disposition}) - "
+            f"{describe_exchange(final)}",
+        )
+    if final.status is None:
+        return Problem("NO_ANSWER", label, f"{describe_exchange(final)}; {reason}")
+    return Problem("NO_DOWNLOAD", label, f"{reason}; last hop: {describe_exchange(final)}")
+
+
+# -- timing ----------------------------------------------------------------------------------------
+
+
+def start_grows_with_size(analysis: DownloadAnalysis, peers: Sequence[DownloadAnalysis]) -> str | None:
+    """Evidence that the body's first headers wait for the whole file: compared with a much smaller
+    file fetched the same way, the wait is far longer. A sentence, or None."""
+    wait, size = analysis.headers_wait_ms, analysis.size_bytes
+    if wait is None or not size or analysis.strategy == "proxy":
+        return None
+    smaller = [
+        peer
+        for peer in peers
+        if peer is not analysis
+        and peer.strategy == analysis.strategy
+        and peer.size_bytes
+        and peer.size_bytes * BUFFERING_SIZE_RATIO <= size
+        and peer.headers_wait_ms is not None
+    ]
+    if not smaller:
+        return None
+    small = min(smaller, key=lambda peer: peer.headers_wait_ms or 0.0)
+    small_wait = small.headers_wait_ms or 0.0
+    if wait - small_wait >= BUFFERING_MIN_EXTRA_MS and wait >= BUFFERING_MIN_FACTOR * (small_wait + 25):
+        return (
+            f"the response took {seconds(wait)} to send its headers for {size:,} bytes, against "
+            f"{seconds(small_wait)} for {small.label} ({small.size_bytes:,} bytes): the start grows with size "
+            "(the body is read whole before it is sent)"
+        )
+    return None
+
+
+def _phases(analysis: DownloadAnalysis) -> list[tuple[str, float, str]]:
+    """(name, duration ms, code if it is the slow one) of each hop of a started download."""
+    phases: list[tuple[str, float, str]] = []
+    token = analysis.token_request
+    if token is not None and token.headers_ms is not None:
+        phases.append((f"the token request ({token.method} {_path(token)})", token.headers_ms - token.started_ms, "SLOW_HOP"))
+    for position, exchange in enumerate(analysis.chain):
+        if exchange.headers_ms is None:
+            continue
+        wait = exchange.headers_ms - exchange.started_ms
+        if exchange.is_redirect:
+            name = "the download request" if position == 0 else f"redirect hop {position}"
+            phases.append((f"{name} ({exchange.method} {_path(exchange)}) answering its redirect", wait, "SLOW_HOP"))
+        else:
+            phases.append((f"the response ({exchange.method} {_path(exchange)}) sending its first headers", wait, "SLOW_HOP"))
+    return phases
+
+
+def latency_cause(analysis: DownloadAnalysis, peers: Sequence[DownloadAnalysis] = ()) -> tuple[str, str]:
+    """(code, words) for why a started download took as long as it did."""
     if analysis.strategy == "proxy":
-        return "started by the proxy strategy (page script fetched the body, download from blob:)"
-    if analysis.strategy == "direct":
-        return "started by a navigation without a redirect"
-    return f"started by the {analysis.strategy} strategy"
+        return ("FALLBACK_USED", _fallback_words(analysis)) if analysis.fell_back else ("STRATEGY_PROXY", PROXY_WORDS)
+    total = analysis.download_start_ms or 0.0
+    later_redirects = [e for e in analysis.chain[1:] if e.is_redirect and e.headers_ms is not None]
+    if later_redirects:
+        chain_ms = sum((e.headers_ms or 0.0) - e.started_ms for e in later_redirects)
+        if chain_ms >= DOMINANT_SHARE * total:
+            return "REDIRECT_CHAIN", (
+                f"{len(analysis.redirects)} redirects before the file; the {len(later_redirects)} after the "
+                f"download request took {seconds(chain_ms)}"
+            )
+    phases = _phases(analysis)
+    if phases:
+        name, took, code = max(phases, key=lambda phase: phase[1])
+        if took >= DOMINANT_SHARE * total:
+            if analysis.final_response is not None and name.startswith("the response"):
+                grows = start_grows_with_size(analysis, peers)
+                if grows:
+                    return "BUFFERED_STREAM", grows
+            return code, f"{name} took {seconds(took)}"
+    return "OVER_BUDGET", f"no single hop stands out (slowest: {max(phases, key=lambda p: p[1])[0] if phases else 'none'})"
 
 
-def check_download_started(analysis: DownloadAnalysis) -> list[Problem]:
-    if analysis.attempt.started:
-        return []
-    reason = analysis.attempt.error or "no download started"
-    return [Problem("NO_DOWNLOAD", analysis.label, f"{reason}; {where_it_stopped(analysis)}")]
-
-
-def check_latency_budget(analysis: DownloadAnalysis, budget_ms: float) -> list[Problem]:
+def check_latency_budget(
+    analysis: DownloadAnalysis, budget_ms: float, peers: Sequence[DownloadAnalysis] = ()
+) -> list[Problem]:
+    """Click to download start within the budget; when not, the hop or the strategy to blame."""
     if not analysis.attempt.started:
-        return check_download_started(analysis)
+        return [diagnose_failed_start(analysis)]
     start_ms = analysis.download_start_ms or 0.0
     if start_ms <= budget_ms:
         return []
-    slowest = max(
-        (h for h in analysis.hops if h.until_ms is not None),
-        key=lambda h: (h.until_ms or 0) - h.at_ms,
-        default=None,
-    )
-    slow_part = ""
-    if slowest is not None:
-        slow_part = f"; slowest hop: {slowest.name} {seconds((slowest.until_ms or 0) - slowest.at_ms)}"
-    return [
-        Problem(
-            "OVER_BUDGET",
-            analysis.label,
-            f"{_strategy_words(analysis)} - {seconds(start_ms)} after the click, budget {seconds(budget_ms)}"
-            + slow_part,
-        )
-    ]
+    code, words = latency_cause(analysis, peers)
+    return [Problem(code, analysis.label, f"{words} - {seconds(start_ms)} after the click, budget {seconds(budget_ms)}")]
+
+
+def check_size_independence(analyses: Sequence[DownloadAnalysis]) -> list[Problem]:
+    """A start that grows with file size is buffering, even under budget."""
+    problems = []
+    for analysis in analyses:
+        if analysis.attempt.started:
+            grows = start_grows_with_size(analysis, analyses)
+            if grows:
+                problems.append(Problem("BUFFERED_STREAM", analysis.label, grows))
+    return problems
+
+
+# -- strategy, token, name and size ---------------------------------------------------------------
 
 
 def check_redirect_strategy(analysis: DownloadAnalysis) -> list[Problem]:
+    """A navigation, a 3xx, then an attachment response; no script fetched the body; not blob:."""
     if not analysis.attempt.started:
-        return check_download_started(analysis)
+        return [diagnose_failed_start(analysis)]
     problems = []
     if analysis.strategy == "proxy":
-        problems.append(Problem("STRATEGY_PROXY", analysis.label, _strategy_words(analysis)))
+        if analysis.fell_back:
+            problems.append(Problem("FALLBACK_USED", analysis.label, _fallback_words(analysis)))
+        else:
+            problems.append(Problem("STRATEGY_PROXY", analysis.label, PROXY_WORDS))
     elif analysis.strategy != "redirect":
-        problems.append(Problem("NO_REDIRECT", analysis.label, _strategy_words(analysis)))
+        via = f" ({describe_exchange(analysis.final_response)})" if analysis.final_response else ""
+        problems.append(
+            Problem("NO_REDIRECT", analysis.label, f"the download request answered with the file itself, no redirect{via}")
+        )
     elif analysis.final_response is not None and not analysis.final_response.is_attachment:
         problems.append(
             Problem(
-                "NOT_AN_ATTACHMENT",
+                "NO_ATTACHMENT_HEADER",
                 analysis.label,
                 "the final response is not sent as an attachment "
                 f"(Content-Disposition: {analysis.final_response.content_disposition or 'none'})",
@@ -112,30 +231,25 @@ def check_redirect_strategy(analysis: DownloadAnalysis) -> list[Problem]:
 
 
 def check_token_accepted(analysis: DownloadAnalysis) -> list[Problem]:
+    """The download request carried a token and the server accepted it."""
     request = analysis.download_request
     if request is None:
         if analysis.strategy == "proxy":
-            return [Problem("STRATEGY_PROXY", analysis.label, "no download request with a token: " + _strategy_words(analysis))]
-        return check_download_started(analysis) or [
-            Problem("NO_DOWNLOAD_REQUEST", analysis.label, "no navigation to a download URL after the click")
-        ]
-    problems = []
+            return [Problem("STRATEGY_PROXY", analysis.label, "no download request with a token: " + PROXY_WORDS)]
+        return [diagnose_failed_start(analysis)]
     if not analysis.token_in_download_request:
-        problems.append(
-            Problem("TOKEN_MISSING", analysis.label, f"download request carried no token - {describe_exchange(request)}")
-        )
-    elif analysis.token_accepted is False:
-        problems.append(
-            Problem("TOKEN_REJECTED", analysis.label, f"the download token was refused - {describe_exchange(request)}")
-        )
-    elif analysis.token_accepted is None:
-        problems.append(Problem("NO_ANSWER", analysis.label, f"the download request got {describe_exchange(request)}"))
-    return problems
+        return [Problem("TOKEN_MISSING", analysis.label, f"download request carried no token - {describe_exchange(request)}")]
+    if analysis.token_accepted is False:
+        return [Problem("TOKEN_REJECTED", analysis.label, f"the download token was refused - {describe_exchange(request)}")]
+    if analysis.token_accepted is None:
+        return [Problem("NO_ANSWER", analysis.label, f"the download request got {describe_exchange(request)}")]
+    return []
 
 
 def check_name_and_size(analysis: DownloadAnalysis, expected_name: str, expected_size: int) -> list[Problem]:
+    """The browser's suggested file name and the response's Content-Length match the table."""
     if not analysis.attempt.started:
-        return check_download_started(analysis)
+        return [diagnose_failed_start(analysis)]
     problems = []
     suggested = analysis.attempt.suggested_filename
     if suggested != expected_name:
@@ -144,9 +258,13 @@ def check_name_and_size(analysis: DownloadAnalysis, expected_name: str, expected
         )
     size = analysis.size_bytes
     if size is None:
-        problems.append(Problem("SIZE_UNKNOWN", analysis.label, "the response carried no Content-Length"))
+        source = analysis.body_source
+        where = f" ({describe_exchange(source)})" if source else ""
+        problems.append(
+            Problem("NO_CONTENT_LENGTH", analysis.label, f"the file was sent without Content-Length{where}, so its size is unknown")
+        )
     elif size != expected_size:
         problems.append(
-            Problem("SIZE_MISMATCH", analysis.label, f"Content-Length {size} bytes, the table says {expected_size} bytes")
+            Problem("SIZE_MISMATCH", analysis.label, f"Content-Length {size:,} bytes, the table says {expected_size:,} bytes")
         )
     return problems

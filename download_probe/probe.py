@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from playwright.sync_api import Download, Locator, Page
@@ -9,6 +10,10 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from download_probe.capture import CapturedExchange, ConsoleLine, NetworkCapture, harness_now_ms
+from download_probe.redact import redact_url
+
+# How often a wait for a download looks again at the reasons to give up.
+GIVE_UP_CHECK_MS = 200.0
 
 # Stamps the trusted click event's own time (page clock, epoch ms) on the element's window.
 # Installed on the window in the capture phase so it runs before the page's own handlers
@@ -59,41 +64,41 @@ def start_download(
     *,
     label: str = "",
     timeout_ms: float = 15_000,
+    give_up_when: Locator | None = None,
     cancel: bool = True,
 ) -> DownloadAttempt:
     """Click `trigger`, wait for the browser to start a download, then cancel it (by default).
 
+    Stops waiting early when `give_up_when` (say, the page's error alert) becomes visible or the
+    page navigates away, so a broken download is diagnosed in moments, not after the timeout.
     Never raises for a download that does not come: the attempt records where it stopped.
     """
     trigger.evaluate(_STAMP_CLICK)
     mark, console_mark = capture.mark(), capture.console_mark()
-    download_seen: list[float] = []
+    started_at_url = page.url
+    downloads: list[tuple[float, Download]] = []
 
-    def on_download(_: Download) -> None:
-        download_seen.append(harness_now_ms())
+    def on_download(download: Download) -> None:
+        downloads.append((harness_now_ms(), download))
 
     page.on("download", on_download)
     harness_click_ms = harness_now_ms()
-    download: Download | None = None
     error: str | None = None
     try:
-        with page.expect_download(timeout=timeout_ms) as download_info:
-            trigger.click()
-        download = download_info.value
-    except PlaywrightTimeoutError:
-        error = f"no download started within {timeout_ms / 1000:g} s of the click"
+        trigger.click()
+        error = _wait_for_download(page, downloads, timeout_ms, give_up_when, started_at_url)
     finally:
         page.remove_listener("download", on_download)
 
     clicked_ms, click_clock = _read_click_time(trigger), "page"
     if clicked_ms is None:
         clicked_ms, click_clock = harness_click_ms, "harness"
-
+    download_event_ms, download = downloads[0] if downloads else (None, None)
     attempt = DownloadAttempt(
         label=label,
         clicked_ms=clicked_ms,
         click_clock=click_clock,
-        download_event_ms=download_seen[0] if download_seen else None,
+        download_event_ms=download_event_ms,
         download_url=download.url if download else None,
         suggested_filename=download.suggested_filename if download else None,
         error=error,
@@ -103,6 +108,34 @@ def start_download(
     attempt.exchanges = capture.exchanges(since=mark)
     attempt.console = capture.console[console_mark:]
     return attempt
+
+
+def _wait_for_download(
+    page: Page,
+    downloads: list[tuple[float, Download]],
+    timeout_ms: float,
+    give_up_when: Locator | None,
+    started_at_url: str,
+) -> str | None:
+    """Wait for the first download; the reason it did not come, or None."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not downloads:
+        remaining_ms = (deadline - time.monotonic()) * 1000
+        if remaining_ms <= 0:
+            return f"no download started within {timeout_ms / 1000:g} s of the click"
+        if page.url != started_at_url:
+            return f"the page navigated away (to {redact_url(page.url)}) instead of starting a download"
+        if give_up_when is not None and give_up_when.first.is_visible():
+            said = " ".join(give_up_when.first.inner_text().split())[:200]
+            return f"the page said {said!r} instead of starting a download"
+        # Wait for the event itself, in slices only so the conditions above are looked at again;
+        # the download's time comes from the listener, not from when this wait returns.
+        slice_ms = min(remaining_ms, GIVE_UP_CHECK_MS)
+        try:
+            page.wait_for_event("download", timeout=slice_ms)
+        except PlaywrightTimeoutError:
+            continue
+    return None
 
 
 def _read_click_time(trigger: Locator) -> float | None:

@@ -40,9 +40,18 @@ class FileEntry:
         )
 
     def download(self, capture: NetworkCapture, *, timeout_ms: float, label: str = "") -> DownloadAttempt:
-        """Click this file's Download button; the attempt says whether and when a download started."""
+        """Click this file's Download button; the attempt says whether and when a download started.
+
+        An error alert on the page ends the wait early: the dashboard says so when a download fails.
+        """
+        page = self.root.page
         return start_download(
-            self.root.page, self.download_button, capture, label=label or self.info().name, timeout_ms=timeout_ms
+            page,
+            self.download_button,
+            capture,
+            label=label or self.info().name,
+            timeout_ms=timeout_ms,
+            give_up_when=page.get_by_role("alert"),
         )
 
 

@@ -24,9 +24,12 @@ class Asset:
     content: bytes
     digest: str  # full sha256 hex
     content_type: str
+    hashed: bool = True  # False only for the `cache-forever` fault: names that never change
 
     @property
     def hashed_name(self) -> str:
+        if not self.hashed:
+            return self.logical_name
         stem, dot, ext = self.logical_name.partition(".")
         return f"{stem}.{self.digest[:10]}{dot}{ext}"
 
@@ -45,14 +48,14 @@ class AssetBundle:
         self.build_id = f"{version}-{hashlib.sha256(combined.encode()).hexdigest()[:12]}"
 
     @classmethod
-    def load(cls, version: str, directory: Path = STATIC_DIR) -> AssetBundle:
+    def load(cls, version: str, directory: Path = STATIC_DIR, *, hashed: bool = True) -> AssetBundle:
         assets = []
         for path in sorted(directory.iterdir()):
             content_type = _CONTENT_TYPES.get(path.suffix)
             if content_type is None or not path.is_file():
                 continue
             content = path.read_bytes()
-            assets.append(Asset(path.name, content, hashlib.sha256(content).hexdigest(), content_type))
+            assets.append(Asset(path.name, content, hashlib.sha256(content).hexdigest(), content_type, hashed))
         return cls(assets, version)
 
     def by_hashed_name(self, hashed_name: str) -> Asset | None:

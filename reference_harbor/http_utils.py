@@ -70,10 +70,10 @@ def ascii_fallback(filename: str) -> str:
     return cleaned.strip() or "download"
 
 
-def content_disposition(filename: str) -> str:
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
     """`attachment; filename="..."` plus RFC 6266 `filename*` for non-ASCII names."""
     fallback = ascii_fallback(filename)
-    value = f'attachment; filename="{fallback}"'
+    value = f'{disposition}; filename="{fallback}"'
     if fallback != filename:
         value += f"; filename*=UTF-8''{quote(filename, safe=_ATTR_CHAR_SAFE)}"
     return value

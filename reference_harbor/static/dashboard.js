@@ -12,6 +12,7 @@ import {
   tokenSubject,
 } from "harbor/api";
 import { createDownloadService } from "harbor/download-service";
+import { createLegacyDownloadService } from "harbor/legacy-download-service";
 
 const config = readConfig();
 const table = document.querySelector('[data-testid="deployment-table"]');
@@ -33,7 +34,8 @@ function signedOut() {
   redirectToLogin();
 }
 
-const downloads = createDownloadService({
+const createService = config.downloadService === "legacy" ? createLegacyDownloadService : createDownloadService;
+const downloads = createService({
   config,
   onStatus: (text) => {
     statusLine.textContent = text;
@@ -88,6 +90,10 @@ function renderFile(file) {
 }
 
 function renderRelease(release) {
+  // Each file knows the next one of its release (only an old, broken build uses it).
+  release.files.forEach((file, index, files) => {
+    file.neighbourId = files[(index + 1) % files.length].id;
+  });
   return element("tr", { "data-testid": "deployment-row", "data-version": release.version }, [
     element("td", { "data-column": "version" }, [release.version]),
     element("td", { "data-column": "channel" }, [element("span", { class: `channel channel-${release.channel}` }, [release.channel])]),

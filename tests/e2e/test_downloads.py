@@ -6,21 +6,36 @@ check below reads that same attempt, so a failure names the file, the cause code
 
 from __future__ import annotations
 
-from download_probe import check_latency_budget, check_name_and_size, check_redirect_strategy, check_token_accepted
+from download_probe import (
+    Problem,
+    check_latency_budget,
+    check_name_and_size,
+    check_redirect_strategy,
+    check_size_independence,
+    check_token_accepted,
+)
 from fixtures.config import SuiteSettings
 from fixtures.reporting import DownloadRecord
 
 
-def _failures(problems: list) -> str:
+def _failures(problems: list[Problem]) -> str:
     return "\n".join(problem.sentence for problem in problems)
 
 
 def test_click_starts_download_within_budget(
     main_file_downloads: list[DownloadRecord], harbor_settings: SuiteSettings
 ) -> None:
+    peers = [r.analysis for r in main_file_downloads]
     problems = [
-        p for r in main_file_downloads for p in check_latency_budget(r.analysis, harbor_settings.latency_budget_ms)
+        p
+        for r in main_file_downloads
+        for p in check_latency_budget(r.analysis, harbor_settings.latency_budget_ms, peers)
     ]
+    assert not problems, _failures(problems)
+
+
+def test_start_latency_does_not_grow_with_file_size(main_file_downloads: list[DownloadRecord]) -> None:
+    problems = check_size_independence([r.analysis for r in main_file_downloads])
     assert not problems, _failures(problems)
 
 
