@@ -113,7 +113,9 @@ def test_redirect_download_is_timed_from_the_click_and_classified(shop: Page) ->
     assert [h.at_ms for h in analysis.hops] == sorted(h.at_ms for h in analysis.hops)
     assert check_name_and_size(analysis, "thing.bin", BODY) == []
     assert check_redirect_strategy(analysis) == [] and check_token_accepted(analysis) == []
-    assert [p.code for p in check_latency_budget(analysis, budget_ms=100)] == ["OVER_BUDGET"]
+    # Over a tight budget the token hop is named as the cause: it holds most of the latency.
+    over = check_latency_budget(analysis, budget_ms=100)
+    assert [p.code for p in over] == ["SLOW_HOP"] and "token request (POST /token)" in over[0].message
 
 
 def test_blob_download_is_the_proxy_strategy(shop: Page) -> None:
