@@ -7,6 +7,7 @@ Sentences only ever hold redacted URLs, since they end up in assertion messages 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import urlsplit
@@ -36,6 +37,24 @@ class Problem:
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "subject": self.subject, "message": self.message}
+
+
+# A problem's sentence as it appears in an assertion message or a log line: "subject: message [CODE]".
+_SENTENCE = re.compile(
+    r"^(?:E\s+)?(?:AssertionError: )?(?P<subject>[^\s:][^:]*?): (?P<message>.*) \[(?P<code>[A-Z][A-Z0-9_]+)\]\s*$"
+)
+
+
+def parse_sentences(text: str) -> list[Problem]:
+    """The problems named in a text (one sentence per line), in order, without repeats."""
+    found: list[Problem] = []
+    for line in text.splitlines():
+        match = _SENTENCE.match(line.strip())
+        if match:
+            problem = Problem(match["code"], match["subject"].strip(), match["message"])
+            if problem not in found:
+                found.append(problem)
+    return found
 
 
 def seconds(ms: float) -> str:

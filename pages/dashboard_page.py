@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
+from download_probe.freshness import bundle_urls
 from pages.deployment_table import DeploymentTable
 
 
@@ -21,6 +22,17 @@ class DashboardPage:
         self.heading.wait_for()
         self.deployment_table.wait_until_listed()
         return self
+
+    def reload(self) -> DashboardPage:
+        """Reload as a returning user would, and wait for the table again."""
+        self.page.reload()
+        self.heading.wait_for()
+        self.deployment_table.wait_until_listed()
+        return self
+
+    def bundle_urls(self) -> list[str]:
+        """Absolute URLs of the scripts and styles this page references (including its import map)."""
+        return bundle_urls(self.page)
 
     def build(self) -> str | None:
         """The frontend build that rendered this page (`<meta name="harbor-build">`)."""

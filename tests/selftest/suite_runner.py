@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from download_probe import parse_sentences
+
 REPOSITORY = Path(__file__).resolve().parents[2]
-# "file: what went wrong [CODE]", one per line in a failed check's message.
-CAUSE_LINE = re.compile(r"^(?:E\s+)?(?:AssertionError: )?(?P<subject>[^\s:][^:]*?): (?P<message>.*) \[(?P<code>[A-Z][A-Z0-9_]+)\]\s*$")
 SUITE_TIMEOUT_S = 600
 
 
@@ -27,12 +27,7 @@ class TestOutcome:
     @property
     def causes(self) -> set[tuple[str, str]]:
         """(subject, code) pairs named in the failure message."""
-        found = set()
-        for line in self.message.splitlines():
-            match = CAUSE_LINE.match(line.strip())
-            if match:
-                found.add((match["subject"].strip(), match["code"]))
-        return found
+        return {(problem.subject, problem.code) for problem in parse_sentences(self.message)}
 
 
 @dataclass
