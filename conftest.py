@@ -8,4 +8,5 @@ pytest_plugins = [
     "fixtures.auth",
     "fixtures.network",
     "fixtures.downloads",
+    "fixtures.harbor_api",
 ]

@@ -36,6 +36,8 @@ class CapturedExchange:
     headers_ms: float | None = None
     finished_ms: float | None = None
     failure: str | None = None
+    # The request body as sent (beacons and form posts can carry secrets to other origins).
+    post_data: str | None = None
 
     @property
     def is_redirect(self) -> bool:
@@ -155,4 +157,13 @@ class NetworkCapture:
             headers_ms=at("responseStart"),
             finished_ms=at("responseEnd"),
             failure=self._failures.get(id(request)),
+            post_data=_post_data(request),
         )
+
+
+def _post_data(request: Request) -> str | None:
+    # Already delivered with the request (no call back into the browser); binary bodies are not text.
+    try:
+        return request.post_data
+    except (UnicodeDecodeError, ValueError):
+        return None

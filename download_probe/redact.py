@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
@@ -54,6 +55,7 @@ class Redactor:
 
     def __init__(self, secrets: list[str] | None = None) -> None:
         self._secrets: set[str] = set()
+        self._forms_cache: list[str] | None = None
         for secret in secrets or []:
             self.learn(secret)
 
@@ -62,8 +64,9 @@ class Redactor:
         return frozenset(self._secrets)
 
     def learn(self, secret: str | None) -> None:
-        if secret and len(secret) >= MIN_SECRET_LENGTH:
+        if secret and len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
             self._secrets.add(secret)
+            self._forms_cache = None
 
     def learn_from_url(self, url: str) -> None:
         for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
@@ -136,22 +139,61 @@ class Redactor:
             return True
         return False
 
+    def scrub_archive(self, path: Path) -> bool:
+        """Rewrite a zip archive (a Playwright trace) without the known secrets in any member;
+        True when something was removed. Members are scrubbed as bytes, whatever their type."""
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = [(info, archive.read(info)) for info in archive.infolist()]
+        except (OSError, zipfile.BadZipFile):
+            return False
+        forms = [(form.encode("utf-8"), REDACTED.encode("ascii")) for form in self._forms()]
+        cleaned, changed = [], False
+        for info, data in members:
+            for form, replacement in forms:
+                if form in data:
+                    data, changed = data.replace(form, replacement), True
+            cleaned.append((info, data))
+        if changed:
+            scrubbing = path.with_name(path.name + ".scrubbing")
+            with zipfile.ZipFile(scrubbing, "w") as archive:
+                for info, data in cleaned:
+                    archive.writestr(info, data)
+            scrubbing.replace(path)
+        return changed
+
     def find_in_text(self, text: str) -> list[str]:
         """Which secret forms occur in `text` (for tests that scan what the suite wrote)."""
         return [form for form in self._forms() if form in text]
 
     def _forms(self) -> list[str]:
-        forms: set[str] = set()
-        for secret in self._secrets:
-            raw = secret.encode()
-            forms.update(
-                {
-                    secret,
-                    quote(secret, safe=""),
-                    quote_plus(secret),
-                    base64.b64encode(raw).decode().rstrip("="),
-                    base64.urlsafe_b64encode(raw).decode().rstrip("="),
-                }
-            )
-        # Longest first, so a secret inside a longer secret's form does not break the longer match.
-        return sorted((f for f in forms if len(f) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+        if self._forms_cache is None:
+            forms: set[str] = set()
+            for secret in self._secrets:
+                raw = secret.encode()
+                forms.update(
+                    {
+                        secret,
+                        quote(secret, safe=""),
+                        quote_plus(secret),
+                        base64.b64encode(raw).decode().rstrip("="),
+                        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+                        *base64_cores(raw),
+                    }
+                )
+            # Longest first, so a secret inside a longer secret's form does not break the longer match.
+            self._forms_cache = sorted((f for f in forms if len(f) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+        return self._forms_cache
+
+
+def base64_cores(raw: bytes) -> set[str]:
+    """What `raw` looks like inside a longer base64 text, at each of the three byte alignments:
+    the characters that depend on `raw`'s bits only (standard and URL-safe alphabets)."""
+    cores = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        first = -(-8 * shift // 6)  # the first character made of raw's bits alone
+        last = 8 * (shift + len(raw)) // 6  # one past the last such character
+        core = encoded[first:last]
+        cores.update({core, core.replace("+", "-").replace("/", "_")})
+    return cores

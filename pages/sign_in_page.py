@@ -24,7 +24,14 @@ class SignInPage:
         self.alert = page.get_by_role("alert")
 
     def open(self) -> SignInPage:
+        return self.navigate().wait_for_form()
+
+    def navigate(self) -> SignInPage:
+        """Load the page (without waiting for the form: a caller can tell a slow page from a wrong one)."""
         self.page.goto(self.path)
+        return self
+
+    def wait_for_form(self) -> SignInPage:
         self.username.wait_for()
         return self
 

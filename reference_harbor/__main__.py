@@ -18,6 +18,7 @@ import uvicorn
 
 from .app import create_app
 from .faults import ENV_VAR, FAULTS, parse_faults
+from .issued_secrets import ENV_VAR as ISSUED_SECRETS_ENV_VAR
 from .settings import DEMO_PASSWORD, DEMO_USERNAME, STRATEGIES, HarborSettings
 
 READY_PREFIX = "Reference Harbor running at "
@@ -43,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fault", action="append", default=[], metavar="NAME[=VALUE]",
                         help=f"switch on a fault (repeatable or comma-separated; also ${ENV_VAR}); one of: "
                              + ", ".join(FAULTS))
+    parser.add_argument("--issued-secrets-file", type=Path, default=os.environ.get(ISSUED_SECRETS_ENV_VAR) or None,
+                        metavar="PATH", help="append every token and URL signature handed out to PATH "
+                        f"(for the suite's secret scan; also ${ISSUED_SECRETS_ENV_VAR})")
     parser.add_argument("--proxy-throughput", type=float, default=100.0, metavar="MIB_S",
                         help="throughput cap of the legacy proxy path in MiB/s (default 100; 0 = none)")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
@@ -61,6 +65,7 @@ def settings_from_args(args: argparse.Namespace) -> HarborSettings:
         use_digest_cache=not args.no_digest_cache,
         proxy_throughput_mib_s=args.proxy_throughput,
         faults=parse_faults([os.environ.get(ENV_VAR, ""), *args.fault]),
+        issued_secrets_file=args.issued_secrets_file,
     )
 
 

@@ -43,6 +43,21 @@ FAULTS: dict[str, Fault] = {
         Fault("stream-down", "the streaming endpoint answers 503; the frontend falls back to the proxy path"),
         Fault("stream-down-no-fallback", "the streaming endpoint answers 503 and the frontend has no fallback"),
         Fault("no-content-length", "the stream is sent chunked, without Content-Length"),
+        # -- security: each one breaks one check of tests/e2e/test_security.py ------------------
+        Fault("token-not-required", "the download endpoint redirects to the stream without a download token"),
+        Fault("download-token-unsigned", "download tokens are accepted without checking their signature"),
+        Fault("token-any-file", "a download token is accepted for any file"),
+        Fault("no-expiry-check", "expired download tokens are accepted"),
+        Fault("long-lived-token", "download tokens live this long", 86400.0, "s"),
+        Fault("unsigned-stream", "the streaming service does not check the URL signature"),
+        Fault("stream-expiry-unsigned", "the streaming URL signature does not cover its expiry, so it can be extended"),
+        Fault("stream-refusal-with-body", "a refused streaming URL answers 403 but sends the file body anyway"),
+        Fault("token-api-open", "the token endpoint issues download tokens without an access token"),
+        Fault("access-token-unsigned", "access tokens are accepted without checking their signature"),
+        Fault("logout-ineffective", "sign-out answers 204 but does not revoke the access token"),
+        Fault("error-page-200", "refusals (401/403) come back as 200 HTML error pages"),
+        Fault("referrer-leak", "responses carry Referrer-Policy: unsafe-url"),
+        Fault("token-to-third-party", "the frontend reports each download URL, token included, to an analytics origin"),
     ]
 }
 

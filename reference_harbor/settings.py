@@ -61,6 +61,8 @@ class HarborSettings:
     proxy_throughput_mib_s: float = 100.0
     # Switched-on faults (see faults.py): name -> value (seconds, MiB/s, MiB) or None.
     faults: dict[str, float | None] = field(default_factory=dict)
+    # Where to record every token and signature handed out (the suite's secret scan); None = nowhere.
+    issued_secrets_file: Path | None = None
 
     def fault(self, name: str) -> bool:
         return name in self.faults

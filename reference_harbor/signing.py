@@ -49,13 +49,36 @@ def _mac(key: bytes, message: bytes) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
-class TokenCodec:
-    """Issues and verifies signed tokens of one type (`typ` claim)."""
+# Called with (kind, secret) for every token or signature handed out (see issued_secrets.py).
+OnIssue = Callable[[str, str], None]
 
-    def __init__(self, key: bytes, token_type: str, clock: Callable[[], float]) -> None:
+
+def _ignore_issue(kind: str, secret: str) -> None:
+    pass
+
+
+class TokenCodec:
+    """Issues and verifies signed tokens of one type (`typ` claim).
+
+    `check_signature` / `check_expiry` exist only so security faults can switch a check off.
+    """
+
+    def __init__(
+        self,
+        key: bytes,
+        token_type: str,
+        clock: Callable[[], float],
+        *,
+        check_signature: bool = True,
+        check_expiry: bool = True,
+        on_issue: OnIssue = _ignore_issue,
+    ) -> None:
         self._key = key
         self.token_type = token_type
         self._clock = clock
+        self._check_signature = check_signature
+        self._check_expiry = check_expiry
+        self._on_issue = on_issue
 
     def issue(self, claims: dict[str, Any], lifetime: int) -> tuple[str, dict[str, Any]]:
         payload = {
@@ -68,7 +91,9 @@ class TokenCodec:
         }
         encoded = b64url_encode(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
         signature = b64url_encode(_mac(self._key, encoded.encode("ascii")))
-        return f"{encoded}.{signature}", payload
+        token = f"{encoded}.{signature}"
+        self._on_issue(f"{self.token_type}-token", token)
+        return token, payload
 
     def verify(self, token: str) -> dict[str, Any]:
         """Return the claims of a valid, unexpired token; raise TokenError otherwise."""
@@ -78,7 +103,7 @@ class TokenCodec:
         signature = b64url_decode(signature_text)
         b64url_decode(encoded)  # alphabet check before touching the MAC
         # Signature first: nothing from an unauthenticated payload is parsed.
-        if not hmac.compare_digest(signature, _mac(self._key, encoded.encode("ascii"))):
+        if self._check_signature and not hmac.compare_digest(signature, _mac(self._key, encoded.encode("ascii"))):
             raise TokenError("bad_signature")
         try:
             claims = json.loads(b64url_decode(encoded))
@@ -88,7 +113,7 @@ class TokenCodec:
             raise TokenError("malformed")
         if claims.get("typ") != self.token_type:
             raise TokenError("wrong_type")
-        if self._clock() >= claims["exp"]:
+        if self._check_expiry and self._clock() >= claims["exp"]:
             raise TokenError("expired")
         return claims
 
@@ -96,8 +121,16 @@ class TokenCodec:
 class AccessTokens:
     """Access tokens with server-side revocation (sign-out)."""
 
-    def __init__(self, key: bytes, lifetime: int, clock: Callable[[], float]) -> None:
-        self._codec = TokenCodec(key, "access", clock)
+    def __init__(
+        self,
+        key: bytes,
+        lifetime: int,
+        clock: Callable[[], float],
+        *,
+        check_signature: bool = True,
+        on_issue: OnIssue = _ignore_issue,
+    ) -> None:
+        self._codec = TokenCodec(key, "access", clock, check_signature=check_signature, on_issue=on_issue)
         self._clock = clock
         self.lifetime = lifetime
         self._revoked: dict[str, int] = {}  # jti -> exp, forgotten once expired anyway
@@ -123,9 +156,22 @@ class AccessTokens:
 class DownloadTokens:
     """Short-lived tokens bound to one file and one user."""
 
-    def __init__(self, key: bytes, lifetime: int, clock: Callable[[], float]) -> None:
-        self._codec = TokenCodec(key, "download", clock)
+    def __init__(
+        self,
+        key: bytes,
+        lifetime: int,
+        clock: Callable[[], float],
+        *,
+        check_signature: bool = True,
+        check_expiry: bool = True,
+        check_file: bool = True,
+        on_issue: OnIssue = _ignore_issue,
+    ) -> None:
+        self._codec = TokenCodec(
+            key, "download", clock, check_signature=check_signature, check_expiry=check_expiry, on_issue=on_issue
+        )
         self.lifetime = lifetime
+        self._check_file = check_file
 
     def issue(self, file_id: str, username: str) -> str:
         token, _ = self._codec.issue({"fid": file_id, "sub": username}, self.lifetime)
@@ -135,7 +181,7 @@ class DownloadTokens:
         claims = self._codec.verify(token)
         if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("fid"), str):
             raise TokenError("malformed")
-        if not hmac.compare_digest(claims["fid"].encode(), file_id.encode()):
+        if self._check_file and not hmac.compare_digest(claims["fid"].encode(), file_id.encode()):
             raise TokenError("wrong_file")
         return claims
 
@@ -145,19 +191,34 @@ class StreamUrlSigner:
 
     PATH_PREFIX = "/nas/v1/stream/"
 
-    def __init__(self, key: bytes, lifetime: int, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        key: bytes,
+        lifetime: int,
+        clock: Callable[[], float],
+        *,
+        check_signature: bool = True,
+        sign_expiry: bool = True,
+        on_issue: OnIssue = _ignore_issue,
+    ) -> None:
         self._key = key
         self.lifetime = lifetime
         self._clock = clock
+        self._check_signature = check_signature
+        self._sign_expiry = sign_expiry
+        self._on_issue = on_issue
 
     def _signature(self, file_id: str, user: str, expires: int) -> str:
-        message = f"stream-v1\n{file_id}\n{user}\n{expires}".encode()
+        signed_expiry = expires if self._sign_expiry else "-"
+        message = f"stream-v1\n{file_id}\n{user}\n{signed_expiry}".encode()
         return b64url_encode(_mac(self._key, message))
 
     def sign(self, file_id: str, user: str) -> str:
         """Root-relative streaming URL for `file_id`, valid `lifetime` seconds."""
         expires = int(self._clock()) + self.lifetime
-        query = urlencode({"user": user, "expires": expires, "sig": self._signature(file_id, user, expires)})
+        signature = self._signature(file_id, user, expires)
+        self._on_issue("stream-signature", signature)
+        query = urlencode({"user": user, "expires": expires, "sig": signature})
         return f"{self.PATH_PREFIX}{quote(file_id, safe='')}?{query}"
 
     def verify(self, file_id: str, user: str | None, expires: str | None, sig: str | None) -> None:
@@ -166,7 +227,7 @@ class StreamUrlSigner:
         if not (expires.isascii() and expires.isdigit()):
             raise TokenError("malformed")
         expected = self._signature(file_id, user, int(expires))
-        if not hmac.compare_digest(sig.encode(), expected.encode()):
+        if self._check_signature and not hmac.compare_digest(sig.encode(), expected.encode()):
             raise TokenError("bad_signature")
         if self._clock() >= int(expires):
             raise TokenError("expired")
