@@ -15,7 +15,7 @@ stamp=.venv/.installed-pyproject
 wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
   echo "setup: installing the project and its dependencies" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
   echo "$wanted" > "$stamp"
 fi
 
