@@ -63,8 +63,9 @@ class Redactor:
     def secrets(self) -> frozenset[str]:
         return frozenset(self._secrets)
 
-    def learn(self, secret: str | None) -> None:
-        if secret and len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
+    def learn(self, secret: str | None, *, any_length: bool = False) -> None:
+        """Remember a secret; short ones only when told (`any_length`): they could blank ordinary words."""
+        if secret and (any_length or len(secret) >= MIN_SECRET_LENGTH) and secret not in self._secrets:
             self._secrets.add(secret)
             self._forms_cache = None
 
@@ -171,6 +172,8 @@ class Redactor:
             forms: set[str] = set()
             for secret in self._secrets:
                 raw = secret.encode()
+                # Whole forms of a secret count at any length (a short password was learned on purpose);
+                # base64 cores, which are fragments, only when long enough not to match by chance.
                 forms.update(
                     {
                         secret,
@@ -178,11 +181,11 @@ class Redactor:
                         quote_plus(secret),
                         base64.b64encode(raw).decode().rstrip("="),
                         base64.urlsafe_b64encode(raw).decode().rstrip("="),
-                        *base64_cores(raw),
                     }
                 )
+                forms.update(core for core in base64_cores(raw) if len(core) >= MIN_SECRET_LENGTH)
             # Longest first, so a secret inside a longer secret's form does not break the longer match.
-            self._forms_cache = sorted((f for f in forms if len(f) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+            self._forms_cache = sorted(filter(None, forms), key=len, reverse=True)
         return self._forms_cache
 
 

@@ -23,6 +23,10 @@ def _api_build(page: Page) -> str | None:
 def test_page_build_matches_api_version(page: Page, describe_run: None) -> None:
     dashboard = DashboardPage(page).open()
     page_build, api_build = dashboard.build(), _api_build(page)
+    assert page_build and api_build, (
+        f"dashboard: no build to compare (page harbor-build: {page_build}, /api/version build: {api_build}); "
+        "the contract requires both [NO_BUILD_ID]"
+    )
     assert page_build == api_build, (
         f"dashboard: the page runs frontend build {page_build}, the API reports {api_build}: "
         "the browser got an older (or other) frontend than the deployment's [STALE_FRONTEND]"
@@ -66,7 +70,7 @@ def test_reload_runs_the_bundle_the_server_now_serves(page: Page) -> None:
     served_html = page.request.get(DashboardPage.path, headers={"Cache-Control": "no-cache"}).text()
     missing = sorted(set(bundle_urls(page, served_html)) - set(dashboard.bundle_urls()))
     page_build, api_build = dashboard.build(), _api_build(page)
-    assert not missing and page_build == api_build, (
+    assert not missing and page_build and page_build == api_build, (
         f"dashboard after reload: runs build {page_build} (API: {api_build}); bundles the server serves now but the "
         f"page does not run: {missing or 'none'} [STALE_FRONTEND]"
     )

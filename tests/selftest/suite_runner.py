@@ -60,7 +60,8 @@ def run_suite(
     """Run the suite against an embedded reference Harbor started with `faults`; reports go to report_dir."""
     report_dir.mkdir(parents=True, exist_ok=True)
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("HARBOR_") and k != "PYTEST_ADDOPTS"}
-    child_env.update({"HARBOR_REFERENCE_FAULTS": ",".join(faults), **(env or {})})
+    # A .env (a developer's real deployment) must not replace the reference Harbor under test.
+    child_env.update({"HARBOR_REFERENCE_FAULTS": ",".join(faults), "HARBOR_IGNORE_DOTENV": "1", **(env or {})})
     command = [
         sys.executable, "-m", "pytest", tests, "-p", "no:cacheprovider", "-q",
         f"--html={report_dir / 'report.html'}", f"--junitxml={report_dir / 'junit.xml'}",

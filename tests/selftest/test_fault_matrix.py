@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fault_matrix import DOC, EXPECTED, render_markdown
-from suite_runner import run_suite
+from tests.selftest.fault_matrix import DOC, EXPECTED, render_markdown
+from tests.selftest.suite_runner import run_suite
 
 pytestmark = pytest.mark.selftest
 # The download and freshness checks; the security checks have their own faults and self-tests.

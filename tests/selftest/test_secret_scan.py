@@ -29,6 +29,8 @@ from reference_harbor.issued_secrets import read_issued_secrets
 from tests.selftest.secret_scan import Finding, blobs, scan_bytes, scan_tree
 from tests.selftest.suite_runner import SuiteRun, run_suite
 
+pytestmark = pytest.mark.selftest  # runs the whole suite: the slow part of the project's tests
+
 EXPECTED_E2E_TESTS = 20  # at least: a run that stopped early would scan too little
 # Failure reports are where secrets leak (tracebacks print fixture values, timelines print URLs):
 # download checks fail on a token used for the wrong file, security checks on an expiry not checked

@@ -16,6 +16,8 @@ import pytest
 from reference_harbor.faults import FAULTS
 from tests.selftest.suite_runner import SuiteRun, run_suite
 
+pytestmark = pytest.mark.selftest  # runs the whole suite: the slow part of the project's tests
+
 HEALTHY = "none"
 PARALLEL_RUNS = 3
 SECURITY_CHECKS = (

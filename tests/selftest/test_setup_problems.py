@@ -26,6 +26,8 @@ from tests.selftest.browser_launch_spy import LOG_ENV_VAR as LAUNCH_LOG_ENV_VAR
 from tests.selftest.fake_deployments import BrokenEndpoint, FakeHarbor
 from tests.selftest.suite_runner import SuiteRun, run_suite
 
+pytestmark = pytest.mark.selftest  # runs the whole suite: the slow part of the project's tests
+
 PAGE_TIMEOUT_MS = 2000
 # A run that stops at set-up: pytest's start, maybe a browser, and a few page timeouts at most.
 RUN_BOUND_S = 45.0

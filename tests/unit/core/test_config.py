@@ -37,3 +37,21 @@ def test_malformed_settings_are_refused_by_name(name: str, value: str) -> None:
 def test_base_url_trailing_slash_is_dropped() -> None:
     settings = load_settings({"HARBOR_BASE_URL": "https://h.example/", "HARBOR_USERNAME": "u", "HARBOR_PASSWORD": "p"})
     assert settings.base_url == "https://h.example"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_numbers_are_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="HARBOR_LATENCY_BUDGET_MS"):
+        load_settings({"HARBOR_LATENCY_BUDGET_MS": value})
+
+
+def test_password_stays_out_of_the_settings_repr() -> None:
+    settings = load_settings({"HARBOR_BASE_URL": "https://h.example", "HARBOR_USERNAME": "u", "HARBOR_PASSWORD": "pw123"})
+    assert "pw123" not in repr(settings)
+
+
+def test_dotenv_is_ignored_when_asked(tmp_path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("HARBOR_BASE_URL=https://prod.example\nHARBOR_USERNAME=u\nHARBOR_PASSWORD=p\n")
+    assert load_settings({}, dotenv).base_url == "https://prod.example"
+    assert load_settings({"HARBOR_IGNORE_DOTENV": "1"}, dotenv).uses_embedded_harbor

@@ -25,7 +25,7 @@ from download_probe import (
     start_download,
 )
 
-TOKEN_DELAY_S = 0.3
+TOKEN_DELAY_S = 1.0  # long enough to dominate the start even on a loaded machine
 BODY = 3 << 20
 
 PAGE = """<!doctype html><title>shop</title>
@@ -107,7 +107,7 @@ def test_redirect_download_is_timed_from_the_click_and_classified(shop: Page) ->
     assert analysis.strategy == "redirect"
     assert analysis.token_in_download_request and analysis.token_accepted
     token_hop = next(h for h in analysis.hops if h.name == "token request")
-    # The server holds the token for 300 ms: the timeline must show it there, and the total must include it.
+    # The server holds the token back: the timeline must show it there, and the total must include it.
     assert token_hop.until_ms is not None and token_hop.until_ms - token_hop.at_ms >= TOKEN_DELAY_S * 1000
     assert analysis.download_start_ms is not None and analysis.download_start_ms >= TOKEN_DELAY_S * 1000
     assert [h.at_ms for h in analysis.hops] == sorted(h.at_ms for h in analysis.hops)

@@ -61,3 +61,9 @@ def test_scrub_file_rewrites_only_when_needed(tmp_path) -> None:
     assert redactor.scrub_file(clean) is False
     assert redactor.scrub_file(dirty) is True
     assert dirty.read_text() == f"value={REDACTED}"
+def test_a_short_password_learned_on_purpose_is_scrubbed() -> None:
+    redactor = Redactor()
+    redactor.learn("pw123")  # too short to learn by default: it could blank ordinary words
+    assert redactor.text("password='pw123'") == "password='pw123'"
+    redactor.learn("pw123", any_length=True)
+    assert "pw123" not in redactor.text("password='pw123'")
