@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import prometheus_client
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -98,6 +99,7 @@ class FileBodyResponse:
         *,
         throughput_bytes_s: float | None = None,
         buffer_first_bytes_s: float | None = None,
+        stop_after_bytes: int | None = None,
     ) -> None:
         self.file = file
         self.byte_range = byte_range
@@ -108,6 +110,8 @@ class FileBodyResponse:
         # The `buffered-stream` / old-endpoint behaviour: read the whole range, at this NAS
         # speed, into memory before the headers go out.
         self.buffer_first_bytes_s = buffer_first_bytes_s
+        # The `stream-stops-early` fault: the headers promise the whole range, the body ends here.
+        self.stop_after_bytes = stop_after_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         buffered: list[bytes] | None = None
@@ -134,6 +138,15 @@ class FileBodyResponse:
             task_group.start_soon(stop_on_disconnect)
             sent, send_started = 0, time.monotonic()
             for chunk in chunks:
+                if self.stop_after_bytes is not None and sent + len(chunk) > self.stop_after_bytes:
+                    chunk = chunk[: self.stop_after_bytes - sent]
+                    if chunk:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    # Return with the response unfinished: the server then closes the connection
+                    # (uvicorn: "ASGI callable returned without completing response"), as a
+                    # streaming service that dies mid-file does; the client sees a short body.
+                    task_group.cancel_scope.cancel()
+                    return
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 sent += len(chunk)
                 if self.throughput_bytes_s:
@@ -443,8 +456,25 @@ class HarborService:
         if self.settings.fault("no-content-length"):
             del headers["Content-Length"]  # the server then sends the body chunked
         buffered = self.settings.faults.get("buffered-stream") if self.settings.fault("buffered-stream") else None
+        stops_early = self.settings.fault("stream-stops-early")
         return FileBodyResponse(
-            file, byte_range, status, headers, buffer_first_bytes_s=buffered * MIB if buffered else None
+            file,
+            byte_range,
+            status,
+            headers,
+            buffer_first_bytes_s=buffered * MIB if buffered else None,
+            stop_after_bytes=int(self.settings.fault_value("stream-stops-early") * MIB) if stops_early else None,
+        )
+
+    # -- monitoring ----------------------------------------------------------------
+
+    async def metrics(self, request: Request) -> Response:
+        """Prometheus metrics: the default collectors, among them the process's
+        `process_resident_memory_bytes`, which the suite samples during a full download."""
+        return Response(
+            prometheus_client.generate_latest(prometheus_client.REGISTRY),
+            media_type=prometheus_client.CONTENT_TYPE_LATEST,
+            headers={"Cache-Control": API_CACHE_CONTROL},
         )
 
     # -- errors --------------------------------------------------------------------
@@ -475,6 +505,7 @@ def create_app(settings: HarborSettings | None = None) -> Starlette:
         Route("/dashboard", service.dashboard_page),
         Route("/assets/{name}", service.asset),
         Route("/api/version", service.version),
+        Route("/metrics", service.metrics),
         Route("/analytics/collect", service.analytics_collect, methods=["GET", "POST"]),
         Route("/api/auth/login", service.login, methods=["POST"]),
         Route("/api/auth/logout", service.logout, methods=["POST"]),

@@ -43,6 +43,7 @@ FAULTS: dict[str, Fault] = {
         Fault("stream-down", "the streaming endpoint answers 503; the frontend falls back to the proxy path"),
         Fault("stream-down-no-fallback", "the streaming endpoint answers 503 and the frontend has no fallback"),
         Fault("no-content-length", "the stream is sent chunked, without Content-Length"),
+        Fault("stream-stops-early", "the stream announces the whole Content-Length, then closes the connection after this much", 8.0, "MiB"),
         # -- security: each one breaks one check of tests/e2e/test_security.py ------------------
         Fault("token-not-required", "the download endpoint redirects to the stream without a download token"),
         Fault("download-token-unsigned", "download tokens are accepted without checking their signature"),
