@@ -44,6 +44,8 @@ class DownloadAttempt:
     exchanges: list[CapturedExchange] = field(default_factory=list)
     console: list[ConsoleLine] = field(default_factory=list)
     error: str | None = None
+    # The browser's download itself, kept only when it was not cancelled (a full download waits on it).
+    download: Download | None = field(default=None, repr=False, compare=False)
 
     @property
     def started(self) -> bool:
@@ -105,6 +107,8 @@ def start_download(
     )
     if download is not None and cancel:
         download.cancel()
+    elif download is not None:
+        attempt.download = download
     attempt.exchanges = capture.exchanges(since=mark)
     attempt.console = capture.console[console_mark:]
     return attempt

@@ -39,10 +39,13 @@ class FileEntry:
             version=self.version,
         )
 
-    def download(self, capture: NetworkCapture, *, timeout_ms: float, label: str = "") -> DownloadAttempt:
+    def download(
+        self, capture: NetworkCapture, *, timeout_ms: float, label: str = "", cancel: bool = True
+    ) -> DownloadAttempt:
         """Click this file's Download button; the attempt says whether and when a download started.
 
         An error alert on the page ends the wait early: the dashboard says so when a download fails.
+        The download is cancelled once started, unless `cancel` is False (then it is on the attempt).
         """
         page = self.root.page
         return start_download(
@@ -52,6 +55,7 @@ class FileEntry:
             label=label or self.info().name,
             timeout_ms=timeout_ms,
             give_up_when=page.get_by_role("alert"),
+            cancel=cancel,
         )
 
 
