@@ -14,10 +14,14 @@ from download_probe.checks import (
     check_latency_budget,
     check_name_and_size,
     check_redirect_strategy,
+    check_repeated_latency,
     check_token_accepted,
+    representative,
 )
 from download_probe.probe import DownloadAttempt, start_download
 from download_probe.redact import REDACTED, Redactor
+from download_probe.stats import LatencyStats, nearest_rank
+from download_probe.timeline import HARNESS_PHASE, Phase, Timeline, build_timeline, event_delivery_ms
 
 __all__ = [
     "REDACTED",
@@ -37,6 +41,15 @@ __all__ = [
     "check_latency_budget",
     "check_name_and_size",
     "check_redirect_strategy",
+    "check_repeated_latency",
     "check_token_accepted",
+    "representative",
     "start_download",
+    "LatencyStats",
+    "nearest_rank",
+    "HARNESS_PHASE",
+    "Phase",
+    "Timeline",
+    "build_timeline",
+    "event_delivery_ms",
 ]

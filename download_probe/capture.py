@@ -38,6 +38,8 @@ class CapturedExchange:
     failure: str | None = None
     # The request body as sent (beacons and form posts can carry secrets to other origins).
     post_data: str | None = None
+    # Whether started_ms is the browser's own start time (else when the harness heard of the request).
+    started_by_browser_clock: bool = True
 
     @property
     def is_redirect(self) -> bool:
@@ -133,7 +135,8 @@ class NetworkCapture:
         request = self._requests[index]
         timing = request.timing
         started_ms = timing.get("startTime", -1)
-        if started_ms is None or started_ms <= 0:
+        started_by_browser_clock = started_ms is not None and started_ms > 0
+        if not started_by_browser_clock:
             started_ms = self._seen_ms[index]
 
         def at(key: str) -> float | None:
@@ -158,6 +161,7 @@ class NetworkCapture:
             finished_ms=at("responseEnd"),
             failure=self._failures.get(id(request)),
             post_data=_post_data(request),
+            started_by_browser_clock=started_by_browser_clock,
         )
 
 

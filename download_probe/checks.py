@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from download_probe.analysis import DownloadAnalysis
 from download_probe.capture import CapturedExchange
 from download_probe.redact import redact_url
+from download_probe.stats import LatencyStats
 
 # A hop that takes at least this share of the start latency is "the" slow hop.
 DOMINANT_SHARE = 0.5
@@ -201,6 +202,49 @@ def check_latency_budget(
         return []
     code, words = latency_cause(analysis, peers)
     return [Problem(code, analysis.label, f"{words} - {seconds(start_ms)} after the click, budget {seconds(budget_ms)}")]
+
+
+def representative(analyses: Sequence[DownloadAnalysis]) -> DownloadAnalysis:
+    """The attempt that stands for a file's clicks: the first that started no download, else the
+    median one by start latency (the lower middle of an even count)."""
+    if not analyses:
+        raise ValueError("no attempts")
+    not_started = [a for a in analyses if not a.attempt.started]
+    if not_started:
+        return not_started[0]
+    ordered = sorted(analyses, key=lambda a: a.download_start_ms or 0.0)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def check_repeated_latency(
+    analyses: Sequence[DownloadAnalysis], budget_ms: float, peers: Sequence[DownloadAnalysis] = ()
+) -> list[Problem]:
+    """Every click of one file started a download, and the p95 and the maximum of their start
+    latencies are within the budget; when not, the slowest click's hop or strategy to blame."""
+    if not analyses:
+        return []
+    not_started = [a for a in analyses if not a.attempt.started]
+    if not_started:
+        problem = diagnose_failed_start(not_started[0])
+        if len(analyses) == 1:
+            return [problem]
+        return [Problem(problem.code, problem.subject, f"{problem.message} ({len(not_started)} of {len(analyses)} clicks)")]
+    if len(analyses) == 1:
+        return check_latency_budget(analyses[0], budget_ms, peers)
+    stats = LatencyStats.of([a.download_start_ms or 0.0 for a in analyses])
+    if stats.max_ms <= budget_ms:
+        return []
+    slowest = max(analyses, key=lambda a: a.download_start_ms or 0.0)
+    code, words = latency_cause(slowest, peers)
+    over = "p95 and maximum over" if stats.p95_ms > budget_ms else "maximum over (p95 within)"
+    return [
+        Problem(
+            code,
+            slowest.label,
+            f"{words} - slowest of {stats.count} clicks {seconds(stats.max_ms)} after the click, "
+            f"p95 {seconds(stats.p95_ms)}, median {seconds(stats.median_ms)}: {over} the budget {seconds(budget_ms)}",
+        )
+    ]
 
 
 def check_size_independence(analyses: Sequence[DownloadAnalysis]) -> list[Problem]:

@@ -61,7 +61,11 @@ def run_suite(
     report_dir.mkdir(parents=True, exist_ok=True)
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("HARBOR_") and k != "PYTEST_ADDOPTS"}
     # A .env (a developer's real deployment) must not replace the reference Harbor under test.
-    child_env.update({"HARBOR_REFERENCE_FAULTS": ",".join(faults), "HARBOR_IGNORE_DOTENV": "1", **(env or {})})
+    # One click per file unless a test asks for more: a fault shows in every click, and the matrix
+    # runs the suite once per fault.
+    child_env.update(
+        {"HARBOR_REFERENCE_FAULTS": ",".join(faults), "HARBOR_IGNORE_DOTENV": "1", "HARBOR_REPEAT": "1", **(env or {})}
+    )
     command = [
         sys.executable, "-m", "pytest", tests, "-p", "no:cacheprovider", "-q",
         f"--html={report_dir / 'report.html'}", f"--junitxml={report_dir / 'junit.xml'}",

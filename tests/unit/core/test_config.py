@@ -26,7 +26,13 @@ def test_real_deployment_needs_credentials_named_in_the_error(missing: str) -> N
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("HARBOR_BASE_URL", "harbor.example.com"), ("HARBOR_LATENCY_BUDGET_MS", "fast"), ("HARBOR_LATENCY_BUDGET_MS", "-1")],
+    [
+        ("HARBOR_BASE_URL", "harbor.example.com"),
+        ("HARBOR_LATENCY_BUDGET_MS", "fast"),
+        ("HARBOR_LATENCY_BUDGET_MS", "-1"),
+        ("HARBOR_REPEAT", "0"),
+        ("HARBOR_REPEAT", "2.5"),
+    ],
 )
 def test_malformed_settings_are_refused_by_name(name: str, value: str) -> None:
     environ = {"HARBOR_USERNAME": "qa", "HARBOR_PASSWORD": "pw", name: value}
@@ -55,3 +61,9 @@ def test_dotenv_is_ignored_when_asked(tmp_path) -> None:
     dotenv.write_text("HARBOR_BASE_URL=https://prod.example\nHARBOR_USERNAME=u\nHARBOR_PASSWORD=p\n")
     assert load_settings({}, dotenv).base_url == "https://prod.example"
     assert load_settings({"HARBOR_IGNORE_DOTENV": "1"}, dotenv).uses_embedded_harbor
+
+
+def test_repeat_defaults_to_more_clicks_on_the_embedded_harbor_than_on_a_real_one() -> None:
+    real = {"HARBOR_BASE_URL": "https://h.example", "HARBOR_USERNAME": "u", "HARBOR_PASSWORD": "p"}
+    assert load_settings({}).repeat == 5 and load_settings(real).repeat == 3
+    assert load_settings({**real, "HARBOR_REPEAT": "7"}).repeat == 7
