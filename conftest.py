@@ -9,4 +9,5 @@ pytest_plugins = [
     "fixtures.network",
     "fixtures.downloads",
     "fixtures.harbor_api",
+    "fixtures.full_download",
 ]
