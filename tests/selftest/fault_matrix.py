@@ -26,6 +26,9 @@ PAGE_BUILD = "test_freshness::test_page_build_matches_api_version"
 RELOAD = "test_freshness::test_reload_runs_the_bundle_the_server_now_serves"
 HTML_CACHE = "test_freshness::test_html_pages_are_not_cached_for_long"
 BUNDLE_CACHE = "test_freshness::test_bundles_cached_long_are_content_hashed"
+FULL_SIZE = "test_full_download::test_whole_file_arrives_with_the_announced_size"
+FULL_DIGEST = "test_full_download::test_whole_file_matches_the_release_sha256"
+FULL_MEMORY = "test_full_download::test_server_memory_stays_flat_during_full_downloads"
 
 Causes = set[tuple[str, str]]
 
@@ -85,6 +88,14 @@ EXPECTED: dict[str, dict[str, Causes]] = {
     "no-content-length": {NAME_SIZE: every_file("NO_CONTENT_LENGTH")},
 }
 
+# The same for full-download mode (`--full-download`, tests/e2e/test_full_download.py only): the faults
+# that show once whole files are downloaded. A stream that stops early passes every other check (they
+# cancel each download once it has started), so it has no row in EXPECTED.
+FULL_DOWNLOAD_EXPECTED: dict[str, dict[str, Causes]] = {
+    "stream-stops-early": {FULL_SIZE: {(FIRMWARE, "STREAM_TRUNCATED")}, FULL_DIGEST: {(FIRMWARE, "STREAM_TRUNCATED")}},
+    "buffered-stream": {FULL_MEMORY: {(FIRMWARE, "SERVER_MEMORY_GROWTH")}},
+}
+
 
 def render_markdown() -> str:
     lines = [
@@ -98,13 +109,33 @@ def render_markdown() -> str:
         "| fault | what it breaks | test that catches it | cause code | files |",
         "|---|---|---|---|---|",
     ]
-    for fault, by_test in EXPECTED.items():
+    lines += _rows(EXPECTED)
+    lines += [
+        "",
+        "## Full-download mode",
+        "",
+        "With `--full-download` (or `HARBOR_FULL_DOWNLOAD=1`), `tests/e2e/test_full_download.py` downloads every main",
+        "file whole; `tests/selftest/test_full_download.py` starts the reference Harbor with each fault below, runs",
+        "those checks against it and checks exactly this, and that a healthy Harbor passes them byte for byte.",
+        "The download-start checks above cancel each download once it has started, so a stream that stops early",
+        "only shows here.",
+        "",
+        "| fault | what it breaks | test that catches it | cause code | files |",
+        "|---|---|---|---|---|",
+    ]
+    lines += _rows(FULL_DOWNLOAD_EXPECTED)
+    return "\n".join(lines) + "\n"
+
+
+def _rows(expected: dict[str, dict[str, Causes]]) -> list[str]:
+    rows = []
+    for fault, by_test in expected.items():
         for test, causes in sorted(by_test.items()):
             for code in sorted({code for _, code in causes}):
                 subjects = sorted(subject for subject, c in causes if c == code)
                 shown = "all main files" if set(subjects) == set(MAIN_FILES) else ", ".join(f"`{s}`" for s in subjects)
-                lines.append(f"| `{fault}` | {FAULTS[fault].description} | `{test}` | `{code}` | {shown} |")
-    return "\n".join(lines) + "\n"
+                rows.append(f"| `{fault}` | {FAULTS[fault].description} | `{test}` | `{code}` | {shown} |")
+    return rows
 
 
 if __name__ == "__main__":
