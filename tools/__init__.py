@@ -1,0 +1,1 @@
+"""Helpers for running the suite in CI (the GitHub workflows); not part of the suite itself."""
