@@ -67,3 +67,51 @@ def test_repeat_defaults_to_more_clicks_on_the_embedded_harbor_than_on_a_real_on
     real = {"HARBOR_BASE_URL": "https://h.example", "HARBOR_USERNAME": "u", "HARBOR_PASSWORD": "p"}
     assert load_settings({}).repeat == 5 and load_settings(real).repeat == 3
     assert load_settings({**real, "HARBOR_REPEAT": "7"}).repeat == 7
+
+
+def test_environments_name_each_harbor_with_its_own_credentials() -> None:
+    settings = load_settings(
+        {
+            "HARBOR_ENVIRONMENTS": "dev=https://dev.example/, prod=https://harbor.example",
+            "HARBOR_DEV_USERNAME": "qa-dev",
+            "HARBOR_DEV_PASSWORD": "pw-dev",
+            "HARBOR_USERNAME": "qa",
+            "HARBOR_PASSWORD": "pw",
+        }
+    )
+    dev, prod = settings.environments
+    assert (dev.name, dev.base_url, dev.username, dev.password) == ("dev", "https://dev.example", "qa-dev", "pw-dev")
+    assert (prod.name, prod.base_url, prod.username, prod.password) == ("prod", "https://harbor.example", "qa", "pw")
+    assert settings.compares_environments and not settings.uses_embedded_harbor and settings.repeat == 3
+    assert "pw-dev" not in repr(settings)
+
+
+def test_embedded_environments_take_reference_faults() -> None:
+    settings = load_settings({"HARBOR_ENVIRONMENTS": "healthy=embedded,faulty=embedded:slow-token=2.5+stream-down"})
+    healthy, faulty = settings.environments
+    assert healthy.embedded and healthy.reference_faults == ()
+    assert faulty.embedded and faulty.reference_faults == ("slow-token=2.5", "stream-down")
+    assert settings.uses_embedded_harbor and settings.repeat == 5
+
+
+def test_one_harbor_is_the_default_environment() -> None:
+    (only,) = load_settings({}).environments
+    assert only.name == "default" and only.embedded
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"HARBOR_ENVIRONMENTS": "dev"}, "HARBOR_ENVIRONMENTS"),
+        ({"HARBOR_ENVIRONMENTS": "Dev=embedded"}, "HARBOR_ENVIRONMENTS"),
+        ({"HARBOR_ENVIRONMENTS": "dev=embedded,dev=embedded"}, "twice"),
+        ({"HARBOR_ENVIRONMENTS": "dev=ftp://x"}, "HARBOR_ENVIRONMENTS"),
+        ({"HARBOR_ENVIRONMENTS": "dev=embedded:no-such-fault"}, "no-such-fault"),
+        ({"HARBOR_ENVIRONMENTS": "prod=https://harbor.example"}, "HARBOR_PROD_USERNAME"),
+        ({"HARBOR_ENVIRONMENTS": "dev=embedded", "HARBOR_BASE_URL": "https://h.example", "HARBOR_USERNAME": "u",
+          "HARBOR_PASSWORD": "p"}, "not both"),
+    ],
+)
+def test_bad_environments_are_refused_with_what_to_fix(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(environ)
