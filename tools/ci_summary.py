@@ -245,7 +245,11 @@ def environment_facts(downloads: dict[str, Any], environment: str) -> dict[str, 
     if facts and all(isinstance(value, dict) for value in facts.values()):
         facts = facts.get(environment) or {}
     wanted = ("Harbor build", "Version checked", "Clicks per file", "Browser")
-    return {key: text(facts[key]) for key in wanted if key in facts and not isinstance(facts[key], (dict, list))}
+    shown = {key: text(facts[key]) for key in wanted if key in facts and not isinstance(facts[key], (dict, list))}
+    if "embedded reference Harbor" in text(facts.get("Harbor target")):
+        # Said outright: a nightly whose HARBOR_BASE_URL secret is empty checks no deployment at all.
+        shown = {"Target": "the embedded reference Harbor, not a deployment", **shown}
+    return shown
 
 
 # --- rendering -------------------------------------------------------------------------------------

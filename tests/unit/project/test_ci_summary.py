@@ -100,6 +100,15 @@ def test_a_passing_run_says_pass_first_and_lists_the_files(tmp_path: Path) -> No
     assert "harbor.example.com" not in markdown
 
 
+def test_a_run_against_the_embedded_harbor_says_so(tmp_path: Path) -> None:
+    data = _downloads_json([_download("a.img")], environment={
+        "Harbor target": "http://127.0.0.1:35379 (embedded reference Harbor)", "Harbor build": "2.0.0-0d86"})
+    code, markdown = _summarise(tmp_path, data, "0")
+    assert code == Outcome.PASS
+    assert "Target: the embedded reference Harbor, not a deployment · Harbor build: 2.0.0-0d86" in markdown
+    assert "127.0.0.1" not in markdown
+
+
 def test_a_product_failure_is_checks_failed_with_its_causes(tmp_path: Path) -> None:
     code, markdown = _summarise(tmp_path, FAILED, "1")
     assert code == Outcome.CHECKS_FAILED
