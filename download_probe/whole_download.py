@@ -32,12 +32,12 @@ TIMED_OUT = "timed out"  # still coming when the bound ran out: the harness canc
 
 @dataclass
 class WholeDownload:
-    """How one whole download went; times in seconds from the browser's download start."""
+    """How one whole download went; times in seconds from the first byte of the body on its way."""
 
     label: str
     ended: str  # FINISHED, FAILED, STALLED or TIMED_OUT
     bytes_received: int  # on disk when it ended (what a failed download got before it stopped)
-    seconds: float  # download start to the last byte written (or seen growing, when it did not finish)
+    seconds: float  # body's headers to the last byte written (or seen growing, when it did not finish)
     path: Path | None  # the saved file, when FINISHED
     browser_failure: str | None  # the browser's own words when it did not finish ("canceled", ...)
     waited_s: float  # how long the harness waited (bound: the timeout)
@@ -68,7 +68,7 @@ def wait_for_whole_download(
     downloads_dir: Path,
     *,
     label: str,
-    started_at_ms: float,
+    body_started_ms: float,
     announced_bytes: int | None,
     stall_s: float,
     timeout_s: float,
@@ -80,6 +80,10 @@ def wait_for_whole_download(
     download has no bound, so it is only asked once the download has ended or been cancelled:
     with `announced_bytes` (Content-Length) on disk the body is complete and the browser ends it at
     once; otherwise a stall or the timeout cancels it. Never raises for a download that goes wrong.
+
+    `body_started_ms` (epoch ms) is when the body began to come: its response's headers, by the
+    browser's clock. The browser's download event is no start for it: for a small file it reaches
+    the harness after the last byte is written.
     """
     waited_from = time.monotonic()
     deadline = waited_from + timeout_s
@@ -116,7 +120,7 @@ def wait_for_whole_download(
             ended = FAILED
         # When the bytes stopped growing, not when the harness gave up: the throughput is of what came.
         last_byte_epoch = last_growth_epoch
-    seconds = last_byte_epoch - started_at_ms / 1000
+    seconds = last_byte_epoch - body_started_ms / 1000
     return WholeDownload(
         label=label,
         ended=ended,

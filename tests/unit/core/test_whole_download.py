@@ -122,13 +122,15 @@ def _download(page: Page, link: str, downloads_dir: Path, *, stall_s: float = 1.
     with NetworkCapture(page) as capture:
         attempt = start_download(page, page.locator(f"#{link}"), capture, label=f"{link}.bin", cancel=False)
     assert attempt.download is not None and attempt.download_event_ms is not None, attempt.error
-    announced = analyse_download(attempt).size_bytes
-    assert announced == SIZE
+    analysis = analyse_download(attempt)
+    announced = analysis.size_bytes
+    assert announced == SIZE and analysis.final_response is not None
+    assert analysis.final_response.headers_ms is not None
     return wait_for_whole_download(
         attempt.download,
         downloads_dir,
         label=f"{link}.bin",
-        started_at_ms=attempt.download_event_ms,
+        body_started_ms=analysis.final_response.headers_ms,
         announced_bytes=announced,
         stall_s=stall_s,
         timeout_s=timeout_s,
