@@ -14,6 +14,8 @@ versions being edited are the ones run), each step of .github/workflows/nightly.
   setup-python (the machine's python3) do nothing; the cache restore puts a previous night's history
   where the action would (its `path`); the upload and the cache save check that what they would take
   is there and keep it for the assertions; their keys must let the next night find this one's.
+
+The pre-release workflow's steps run the same way once, with a bad base URL (fast: no browser starts).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from tests.selftest.workflow_runner import JobRun, clean_base_env, load_workflow
 pytestmark = pytest.mark.selftest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-NIGHTLY = REPOSITORY / ".github" / "workflows" / "nightly.yml"
 # What this test is about, taken from the working tree rather than the last commit.
 UNDER_TEST = (".github/workflows", "tools")
 RUN_ID = "4242"
@@ -128,14 +129,17 @@ class _Actions:
         return f"simulated: would save {with_['path']} as {with_['key']}"
 
 
-def _run_nightly(tmp_path: Path, secrets: dict[str, str]) -> tuple[JobRun, _Actions, Path]:
+def _run_workflow(tmp_path: Path, name: str, secrets: dict[str, str],
+                  inputs: dict[str, Any] | None = None) -> tuple[JobRun, _Actions, Path]:
     workspace = _checkout(tmp_path)
-    workflow = load_workflow(NIGHTLY)
+    path = workspace / ".github" / "workflows" / name
+    workflow = load_workflow(path)
     (job_id,) = workflow["jobs"]
-    actions = _Actions(workflow["env"]["HARBOR_HISTORY_PATH"])
+    actions = _Actions((workflow.get("env") or {}).get("HARBOR_HISTORY_PATH", ""))
     run = run_job(
-        workspace / ".github" / "workflows" / "nightly.yml", job_id, workspace,
+        path, job_id, workspace,
         secrets=secrets,
+        inputs=inputs,
         github={"run_id": RUN_ID, "run_attempt": "1", "workspace": str(workspace)},
         base_env=clean_base_env({"HARBOR_REPEAT": "1", "GITHUB_RUN_ID": RUN_ID, "GITHUB_RUN_ATTEMPT": "1",
                                  "RUNNER_TEMP": str(tmp_path / "runner-temp")}),
@@ -143,6 +147,10 @@ def _run_nightly(tmp_path: Path, secrets: dict[str, str]) -> tuple[JobRun, _Acti
         scratch=tmp_path / "github",
     )
     return run, actions, workspace
+
+
+def _run_nightly(tmp_path: Path, secrets: dict[str, str]) -> tuple[JobRun, _Actions, Path]:
+    return _run_workflow(tmp_path, "nightly.yml", secrets)
 
 
 def _history_contract_landed(workspace: Path) -> bool:
@@ -211,3 +219,22 @@ def test_a_bad_setting_ends_the_night_red_as_could_not_check(tmp_path: Path) -> 
     records = [json.loads(line) for line in actions.saved_history.splitlines() if line.strip()]
     assert records[: len(PREVIOUS_NIGHT)] == PREVIOUS_NIGHT
     _assert_the_next_night_finds_this_history(actions)
+
+
+def test_pre_release_with_a_bad_base_url_ends_red_as_could_not_check(tmp_path: Path) -> None:
+    # The pre-release workflow's steps the same way (no history there): its inputs reach the suite.
+    inputs = {"base_url": "not-a-url", "expected_build": "2.0.0-1", "version": "2.0.0", "full_download": False}
+    run, actions, workspace = _run_workflow(tmp_path, "pre-release.yml", secrets={}, inputs=inputs)
+    assert [("uses" if step.uses else "run", step.uses or step.name) for step in run.steps] == [
+        ("uses", "actions/checkout"),
+        ("uses", "actions/setup-python"),
+        ("run", "Run the suite against the pre-release deployment"),
+        ("run", "Job summary"),
+        ("uses", "actions/upload-artifact"),
+        ("run", "Verdict"),
+    ], run.describe()
+    assert [step.exit_code for step in run.steps] == [0, 0, 0, 0, 0, 2], run.describe()
+    assert run.step("Run the suite against the pre-release deployment").outputs == {"code": "1"}
+    assert "The run could not check Harbor" in run.summary.splitlines()[0] and "'not-a-url'" in run.summary
+    assert run.step("Verdict").stdout.startswith("::error title=The run could not check Harbor")
+    assert {"report.html", "downloads.json"} <= actions.uploaded
