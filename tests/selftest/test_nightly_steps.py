@@ -191,7 +191,7 @@ def test_a_healthy_night_runs_every_step_green_and_keeps_the_history(tmp_path: P
     records = [json.loads(line) for line in actions.saved_history.splitlines() if line.strip()]
     assert records[: len(PREVIOUS_NIGHT)] == PREVIOUS_NIGHT, "the previous nights' records must be kept"
     if not _history_contract_landed(workspace):
-        pytest.xfail("pending: the suite does not append to HARBOR_HISTORY_PATH yet (not in fixtures/)")
+        pytest.xfail("pending: the committed suite does not append to HARBOR_HISTORY_PATH yet (not in the clone's fixtures/)")
     new = records[len(PREVIOUS_NIGHT):]
     assert sorted(record["file"] for record in new) == sorted(row["file"] for row in downloads["downloads"])
     for record in new:
