@@ -10,4 +10,5 @@ pytest_plugins = [
     "fixtures.downloads",
     "fixtures.harbor_api",
     "fixtures.full_download",
+    "fixtures.history",
 ]

@@ -6,6 +6,8 @@ and every check below reads those same clicks, so a failure names the file, the 
 
 from __future__ import annotations
 
+import warnings
+
 from download_probe import (
     Problem,
     check_name_and_size,
@@ -58,3 +60,12 @@ def test_suggested_name_and_size_match_table(main_file_downloads: list[DownloadR
         for p in each_click(r.attempts, lambda analysis: check_name_and_size(analysis, r.info.name, r.info.size_bytes))
     ]
     assert not problems, _failures(problems)
+
+
+def test_start_latency_has_not_degraded(degradations: list[Problem], harbor_settings: SuiteSettings) -> None:
+    """A p95 well above the file's usual (the median of its last runs in the history) is degraded:
+    reported apart from failures, and a failure only with HARBOR_FAIL_ON_DEGRADED=1."""
+    if degradations and not harbor_settings.fail_on_degraded:
+        warnings.warn("degraded: " + _failures(degradations), stacklevel=1)
+        return
+    assert not degradations, _failures(degradations)

@@ -64,7 +64,14 @@ def run_suite(
     # One click per file unless a test asks for more: a fault shows in every click, and the matrix
     # runs the suite once per fault.
     child_env.update(
-        {"HARBOR_REFERENCE_FAULTS": ",".join(faults), "HARBOR_IGNORE_DOTENV": "1", "HARBOR_REPEAT": "1", **(env or {})}
+        {
+            "HARBOR_REFERENCE_FAULTS": ",".join(faults),
+            "HARBOR_IGNORE_DOTENV": "1",
+            "HARBOR_REPEAT": "1",
+            # Its own history: a faulty Harbor's figures must not reach the developer's reports/history.jsonl.
+            "HARBOR_HISTORY_PATH": str(report_dir / "history.jsonl"),
+            **(env or {}),
+        }
     )
     command = [
         sys.executable, "-m", "pytest", tests, "-p", "no:cacheprovider", "-q",
