@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "fixtures.config",
+    "fixtures.parallel",
     "fixtures.reporting",
     "fixtures.target",
     "fixtures.browser",

@@ -47,6 +47,10 @@ class DownloadAttempt:
     # The browser's download itself, kept only when it was not cancelled (a full download waits on it).
     download: Download | None = field(default=None, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, object]:
+        # Attempts are pickled to pass between parallel workers; the live browser object stays behind.
+        return {**self.__dict__, "download": None}
+
     @property
     def started(self) -> bool:
         return self.download_event_ms is not None
