@@ -18,6 +18,7 @@ from download_probe.checks import (
     check_token_accepted,
     representative,
 )
+from download_probe.network_failure import CONNECTION_ERRORS, NetworkFailure, network_failure
 from download_probe.probe import DownloadAttempt, start_download
 from download_probe.redact import REDACTED, Redactor
 from download_probe.stats import LatencyStats, nearest_rank
@@ -45,6 +46,9 @@ __all__ = [
     "check_token_accepted",
     "representative",
     "start_download",
+    "CONNECTION_ERRORS",
+    "NetworkFailure",
+    "network_failure",
     "LatencyStats",
     "nearest_rank",
     "HARNESS_PHASE",
