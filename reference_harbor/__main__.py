@@ -13,10 +13,14 @@ import socket
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
+from uvicorn.config import HTTP_PROTOCOLS
+from uvicorn.importer import import_from_string
 
 from .app import create_app
+from .connection_faults import ConnectionResets
 from .faults import ENV_VAR, FAULTS, parse_faults
 from .issued_secrets import ENV_VAR as ISSUED_SECRETS_ENV_VAR
 from .settings import DEMO_PASSWORD, DEMO_USERNAME, STRATEGIES, HarborSettings
@@ -125,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
             f"Open {url}/login in a browser and sign in; Ctrl+C stops the server.",
         ]
     )
+    http: Any = "auto"
+    if settings.fault("connection-reset-once"):
+        # Below HTTP: the first N download-token requests' connections are reset (connection_faults.py).
+        resets = ConnectionResets(int(settings.fault_value("connection-reset-once")))
+        http = resets.protocol(import_from_string(HTTP_PROTOCOLS["auto"]))
     config = uvicorn.Config(
         app,
         log_level=args.log_level,
@@ -132,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         lifespan="off",
         # Do not wait forever for a paused download when asked to stop.
         timeout_graceful_shutdown=3,
+        http=http,
     )
     server = _AnnouncingServer(config, announcement)
     try:

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .assets import AssetBundle
 from .catalog import Catalog, CatalogFile, build_catalog
+from .connection_faults import ConnectionCloseMiddleware
 from .content import DigestCache
 from .faults import FAULTS
 from .issued_secrets import IssuedSecretsLog
@@ -523,7 +524,9 @@ def create_app(settings: HarborSettings | None = None) -> Starlette:
             Middleware(
                 SecurityHeadersMiddleware,
                 referrer_policy="unsafe-url" if service.settings.fault("referrer-leak") else "no-referrer",
-            )
+            ),
+            # `connection-reset-once`: a fresh connection per request, so the resets reach the page.
+            *([Middleware(ConnectionCloseMiddleware)] if service.settings.fault("connection-reset-once") else []),
         ],
         exception_handlers={ApiError: service.on_api_error, HTTPException: service.on_http_error},
     )

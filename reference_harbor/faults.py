@@ -3,7 +3,7 @@
 Each fault changes real behaviour (frontend code paths, server timing, headers, tokens); the suite
 never reads which faults are on. Start with `--fault NAME[=VALUE]` (repeatable, or comma-separated)
 or the environment variable HARBOR_REFERENCE_FAULTS="name[=value],...". VALUE is in seconds for
-the delays, in MiB/s for throughputs, in MiB for thresholds.
+the delays, in MiB/s for throughputs, in MiB for thresholds, a count for `connection-reset-once`.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ FAULTS: dict[str, Fault] = {
         Fault("stream-down-no-fallback", "the streaming endpoint answers 503 and the frontend has no fallback"),
         Fault("no-content-length", "the stream is sent chunked, without Content-Length"),
         Fault("stream-stops-early", "the stream announces the whole Content-Length, then closes the connection after this much", 8.0, "MiB"),
+        # -- network ------------------------------------------------------------------------------
+        Fault("connection-reset-once", "the first N download-token requests (a Download click's first request) get "
+              "their TCP connection reset, with no HTTP response", 1.0, "requests"),
         # -- security: each one breaks one check of tests/e2e/test_security.py ------------------
         Fault("token-not-required", "the download endpoint redirects to the stream without a download token"),
         Fault("download-token-unsigned", "download tokens are accepted without checking their signature"),
