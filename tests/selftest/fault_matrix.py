@@ -96,6 +96,20 @@ FULL_DOWNLOAD_EXPECTED: dict[str, dict[str, Causes]] = {
     "buffered-stream": {FULL_MEMORY: {(FIRMWARE, "SERVER_MEMORY_GROWTH")}},
 }
 
+# Network faults: the network, not the product, fails (a TCP reset before any response). The suite makes
+# such a click once more (at most once) and says so; `tests/selftest/test_retries.py` proves each row.
+# fault spec -> (what the suite does, tests that fail with (subject, code)).
+NETWORK_EXPECTED: dict[str, tuple[str, dict[str, Causes]]] = {
+    "connection-reset-once": (
+        f"the first click (`{TOOLS}`) is made once more and passes; `retries` in downloads.json and the report say why",
+        {},
+    ),
+    "connection-reset-once=2": (
+        f"the retry of `{TOOLS}` is reset too: not retried again, its checks fail",
+        {test: {(TOOLS, "TOKEN_REQUEST_FAILED")} for test in (BUDGET, STRATEGY, TOKEN, NAME_SIZE)},
+    ),
+}
+
 
 def render_markdown() -> str:
     lines = [
@@ -124,6 +138,27 @@ def render_markdown() -> str:
         "|---|---|---|---|---|",
     ]
     lines += _rows(FULL_DOWNLOAD_EXPECTED)
+    lines += [
+        "",
+        "## Network faults (retried once)",
+        "",
+        "A click is made once more, in a fresh context, only when the network failed before any response: no",
+        "download, no HTTP status on the download chain, a connection-level error (`download_probe/network_failure.py`).",
+        "Product failures (every fault above) are never retried. `tests/selftest/test_retries.py` proves these rows.",
+        "",
+        "| fault | what it breaks | what the suite does | test that fails | cause code | files |",
+        "|---|---|---|---|---|---|",
+    ]
+    for spec, (outcome, by_test) in NETWORK_EXPECTED.items():
+        description = FAULTS[spec.partition("=")[0]].description
+        failing = [(test, code, sorted(s for s, c in causes if c == code))
+                   for test, causes in sorted(by_test.items()) for code in sorted({c for _, c in causes})]
+        for test, code, subjects in failing or [("", "", [])]:
+            shown = ", ".join(f"`{s}`" for s in subjects) or "-"
+            lines.append(
+                f"| `{spec}` | {description} | {outcome} | {f'`{test}`' if test else 'none'} | "
+                f"{f'`{code}`' if code else '-'} | {shown} |"
+            )
     return "\n".join(lines) + "\n"
 
 
