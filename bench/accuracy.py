@@ -126,7 +126,7 @@ def main() -> None:
             hop_rows.append(error_row(label, delay, getattr(samples, attribute)))
     bs.print_table(
         "Measured phase minus injected delay (ms)",
-        ["phase", "injected ms", "n", "median error", "p95 |error|", "max |error|", f"p95 < {TARGET_P95_ERROR_MS:g} ms"],
+        ["phase", "injected ms", "n", "median error", "p95 abs. error", "max abs. error", f"p95 < {TARGET_P95_ERROR_MS:g} ms"],
         hop_rows,
     )
 
