@@ -91,22 +91,28 @@ def append_history(path: Path, records: Iterable[HistoryRecord]) -> None:
 
 
 def degradation(
-    label: str, p95_ms: float | None, earlier: list[HistoryRecord], threshold_pct: float
+    label: str,
+    p95_ms: float | None,
+    earlier: list[HistoryRecord],
+    threshold_pct: float,
+    min_increase_ms: float = 0.0,
 ) -> Problem | None:
     """DEGRADED when this run's p95 is more than `threshold_pct` above the median p95 of the last
-    DEGRADED_WINDOW_RUNS earlier runs (at least DEGRADED_MIN_RUNS of them), budget or not."""
+    DEGRADED_WINDOW_RUNS earlier runs (at least DEGRADED_MIN_RUNS of them), budget or not, and more
+    than `min_increase_ms` above it: on fast links a few ms of jitter are a large percentage."""
     if p95_ms is None:
         return None
     window = [r.p95_ms for r in earlier if r.p95_ms is not None][-DEGRADED_WINDOW_RUNS:]
     if len(window) < DEGRADED_MIN_RUNS:
         return None
     usual_ms = statistics.median(window)
-    if p95_ms <= usual_ms * (1 + threshold_pct / 100):
+    if p95_ms <= usual_ms * (1 + threshold_pct / 100) or p95_ms - usual_ms <= min_increase_ms:
         return None
     above_pct = (p95_ms / usual_ms - 1) * 100 if usual_ms > 0 else float("inf")
+    beyond = f"{threshold_pct:g}%" + (f" and {seconds(min_increase_ms)}" if min_increase_ms > 0 else "")
     return Problem(
         "DEGRADED",
         label,
         f"p95 start latency {seconds(p95_ms)} is {above_pct:.0f}% above the median of its last {len(window)} runs "
-        f"({seconds(usual_ms)}; degraded beyond {threshold_pct:g}%)",
+        f"({seconds(usual_ms)}; degraded beyond {beyond})",
     )

@@ -32,12 +32,20 @@ def test_real_deployment_needs_credentials_named_in_the_error(missing: str) -> N
         ("HARBOR_LATENCY_BUDGET_MS", "-1"),
         ("HARBOR_REPEAT", "0"),
         ("HARBOR_REPEAT", "2.5"),
+        ("HARBOR_DEGRADED_MIN_INCREASE_MS", "-5"),
     ],
 )
 def test_malformed_settings_are_refused_by_name(name: str, value: str) -> None:
     environ = {"HARBOR_USERNAME": "qa", "HARBOR_PASSWORD": "pw", name: value}
     with pytest.raises(SettingsError, match=name):
         load_settings(environ)
+
+
+def test_degraded_needs_100_ms_more_by_default_and_0_turns_that_off() -> None:
+    assert load_settings({}).degraded_min_increase_ms == 100
+    assert load_settings({"HARBOR_DEGRADED_MIN_INCREASE_MS": "0"}).degraded_min_increase_ms == 0
+    with pytest.raises(SettingsError, match="HARBOR_DEGRADED_MIN_INCREASE_MS must be 0 or a positive number of ms"):
+        load_settings({"HARBOR_DEGRADED_MIN_INCREASE_MS": "-1"})
 
 
 def test_base_url_trailing_slash_is_dropped() -> None:

@@ -60,6 +60,17 @@ def test_degraded_is_measured_against_the_median_of_recent_runs() -> None:
     assert degradation("f.img", 130.0, usual, threshold_pct=25) is not None
 
 
+def test_degraded_also_needs_an_increase_in_ms() -> None:
+    # 30 ms clicks that once take 50 ms are 67% slower, and only jitter on a fast link.
+    usual = [run(ms) for ms in (30.0, 31.0, 29.0)]
+    assert degradation("f.img", 50.0, usual, threshold_pct=50, min_increase_ms=100) is None
+    assert degradation("f.img", 130.0, usual, threshold_pct=50, min_increase_ms=100) is None  # exactly +100 ms
+    problem = degradation("f.img", 131.0, usual, threshold_pct=50, min_increase_ms=100)
+    assert problem is not None and "degraded beyond 50% and 100 ms" in problem.message
+    # Both bounds hold: a large increase in ms that is a small one in percent is not degraded.
+    assert degradation("f.img", 1400.0, [run(1000.0)] * 3, threshold_pct=50, min_increase_ms=100) is None
+
+
 def test_degraded_needs_enough_earlier_runs_and_looks_only_at_the_last_ones() -> None:
     assert degradation("f.img", 1000.0, [run(100.0)] * (DEGRADED_MIN_RUNS - 1), threshold_pct=50) is None
     # Long ago it was slow; the last runs are fast, so fast is the usual now.
