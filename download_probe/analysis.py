@@ -181,7 +181,11 @@ def _hops(analysis: DownloadAnalysis) -> list[Hop]:
             )
         )
     for position, exchange in enumerate(analysis.chain):
-        name = "download request" if position == 0 else "redirect"
+        # After the download request, each hop is the request a redirect led to.
+        name = "download request" if position == 0 else "followed redirect"
+        detail = exchange.failure or ""
+        if detail == "net::ERR_ABORTED" and attempt.download_event_ms is not None and not exchange.is_redirect:
+            detail += " (expected: the browser took the response over as a download)"
         hops.append(
             Hop(
                 name,
@@ -189,7 +193,7 @@ def _hops(analysis: DownloadAnalysis) -> list[Hop]:
                 rel(exchange.headers_ms),
                 exchange.url,
                 exchange.status,
-                exchange.failure or "",
+                detail,
             )
         )
     final = analysis.final_response

@@ -38,7 +38,7 @@ def test_redirect_chain_with_token_is_the_redirect_strategy() -> None:
     assert analysis.token_in_download_request and analysis.token_accepted
     assert analysis.size_bytes == 100
     assert [h.name for h in analysis.hops] == [
-        "click", "token request", "download request", "redirect", "first response headers", "download start"
+        "click", "token request", "download request", "followed redirect", "first response headers", "download start"
     ]
     assert check_redirect_strategy(analysis) == [] and check_token_accepted(analysis) == []
 
