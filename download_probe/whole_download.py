@@ -56,6 +56,13 @@ class WholeDownload:
         return self.bytes_received / MIB / self.seconds
 
 
+def mib_s_text(rate: float | None) -> str:
+    """A throughput as shown: a small file's tiny rate keeps two digits instead of rounding to 0.0."""
+    if rate is None:
+        return "-"
+    return f"{rate:,.1f}" if rate >= 1 else f"{rate:.2g}"
+
+
 def bytes_on_disk(directory: Path) -> int:
     """The bytes of all files in `directory` (a download in progress is one of them, under some name)."""
     return sum(
