@@ -54,14 +54,16 @@ class History:
     records: list[HistoryRecord]
     unreadable_lines: int = 0  # lines that were not records (a torn write, a hand edit): skipped, counted
 
-    def of(self, environment: str, file: str) -> list[HistoryRecord]:
-        """One environment's runs of one file, oldest first."""
+    def of(self, environment: str, target: str, file: str) -> list[HistoryRecord]:
+        """One environment's runs of one file on one target, oldest first (another target's figures,
+        or a differently broken one's, say nothing about this one's usual)."""
         return sorted(
-            (r for r in self.records if r.environment == environment and r.file == file), key=lambda r: r.time
+            (r for r in self.records if (r.environment, r.target, r.file) == (environment, target, file)),
+            key=lambda r: r.time,
         )
 
-    def trend(self, environment: str, file: str, runs: int = TREND_RUNS) -> list[HistoryRecord]:
-        return self.of(environment, file)[-runs:]
+    def trend(self, environment: str, target: str, file: str, runs: int = TREND_RUNS) -> list[HistoryRecord]:
+        return self.of(environment, target, file)[-runs:]
 
 
 def read_history(path: Path) -> History:
@@ -90,6 +92,11 @@ def append_history(path: Path, records: Iterable[HistoryRecord]) -> None:
         history.write(lines)
 
 
+def comparable_runs(earlier: list[HistoryRecord]) -> list[float]:
+    """The p95s "degraded" compares with: those of the last DEGRADED_WINDOW_RUNS earlier runs that had figures."""
+    return [r.p95_ms for r in earlier if r.p95_ms is not None][-DEGRADED_WINDOW_RUNS:]
+
+
 def degradation(
     label: str,
     p95_ms: float | None,
@@ -102,7 +109,7 @@ def degradation(
     than `min_increase_ms` above it: on fast links a few ms of jitter are a large percentage."""
     if p95_ms is None:
         return None
-    window = [r.p95_ms for r in earlier if r.p95_ms is not None][-DEGRADED_WINDOW_RUNS:]
+    window = comparable_runs(earlier)
     if len(window) < DEGRADED_MIN_RUNS:
         return None
     usual_ms = statistics.median(window)

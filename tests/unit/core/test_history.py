@@ -30,8 +30,10 @@ def test_records_round_trip_and_runs_accumulate(tmp_path: Path) -> None:
     append_history(path, [run(110.0, time="2026-12-02T03:00:00Z")])
     history = read_history(path)
     assert len(history.records) == 3
-    assert [r.p95_ms for r in history.of("prod", "f.img")] == [100.0, 110.0]
-    assert history.of("dev", "f.img") == []
+    assert [r.p95_ms for r in history.of("prod", "https://h", "f.img")] == [100.0, 110.0]
+    assert history.of("dev", "https://h", "f.img") == []
+    # Another target's runs (another deployment, the embedded Harbor, a faulty one) are another series.
+    assert history.of("prod", "embedded reference Harbor", "f.img") == []
 
 
 def test_unreadable_lines_are_skipped_and_counted(tmp_path: Path) -> None:
@@ -47,7 +49,7 @@ def test_unreadable_lines_are_skipped_and_counted(tmp_path: Path) -> None:
 def test_trend_keeps_the_last_runs_oldest_first(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl"
     append_history(path, [run(float(day), time=f"2026-11-{day:02d}T03:00:00Z") for day in range(30, 0, -1)])
-    trend = read_history(path).trend("prod", "f.img", runs=5)
+    trend = read_history(path).trend("prod", "https://h", "f.img", runs=5)
     assert [r.p95_ms for r in trend] == [26.0, 27.0, 28.0, 29.0, 30.0]
 
 
