@@ -248,14 +248,48 @@ def check_repeated_latency(
 
 
 def check_size_independence(analyses: Sequence[DownloadAnalysis]) -> list[Problem]:
-    """A start that grows with file size is buffering, even under budget."""
+    """A start that grows with file size, even under budget: the stream buffering the body before its
+    headers, or the proxy path (page script fetching the whole file before it is saved)."""
     problems = []
     for analysis in analyses:
-        if analysis.attempt.started:
-            grows = start_grows_with_size(analysis, analyses)
+        if not analysis.attempt.started:
+            continue
+        if analysis.strategy == "proxy":
+            grows = proxy_start_grows_with_size(analysis, analyses)
             if grows:
-                problems.append(Problem("BUFFERED_STREAM", analysis.label, grows))
+                code = "FALLBACK_USED" if analysis.fell_back else "STRATEGY_PROXY"
+                problems.append(Problem(code, analysis.label, grows))
+        elif grows := start_grows_with_size(analysis, analyses):
+            problems.append(Problem("BUFFERED_STREAM", analysis.label, grows))
     return problems
+
+
+def proxy_start_grows_with_size(analysis: DownloadAnalysis, peers: Sequence[DownloadAnalysis]) -> str | None:
+    """A download by the proxy path that starts far later than a much smaller file's (by any path):
+    it waited for its whole body. A sentence, or None."""
+    start, size = analysis.download_start_ms, analysis.size_bytes
+    if start is None or not size:
+        return None
+    smaller = [
+        peer
+        for peer in peers
+        if peer is not analysis
+        and peer.attempt.started
+        and peer.download_start_ms is not None
+        and peer.size_bytes
+        and peer.size_bytes * BUFFERING_SIZE_RATIO <= size
+    ]
+    if not smaller:
+        return None
+    small = min(smaller, key=lambda peer: peer.download_start_ms or 0.0)
+    small_start = small.download_start_ms or 0.0
+    if start - small_start >= BUFFERING_MIN_EXTRA_MS and start >= BUFFERING_MIN_FACTOR * (small_start + 25):
+        return (
+            f"the download started {seconds(start)} after the click for {size:,} bytes, against "
+            f"{seconds(small_start)} for {small.label} ({small.size_bytes:,} bytes): the start grows with size "
+            "(page script fetched the whole file before saving it)"
+        )
+    return None
 
 
 # -- strategy, token, name and size ---------------------------------------------------------------

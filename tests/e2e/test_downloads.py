@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
+
 from download_probe import (
     Problem,
     check_name_and_size,
@@ -39,6 +41,13 @@ def test_click_starts_download_within_budget(
 
 
 def test_start_latency_does_not_grow_with_file_size(main_file_downloads: list[DownloadRecord]) -> None:
+    """The largest file starts about as soon as the smallest: neither the stream nor the page waits for the body."""
+    started = [r.analysis for r in main_file_downloads if r.analysis.attempt.started]
+    if len(started) < 2:
+        pytest.skip(
+            f"nothing to compare: {len(started)} of {len(main_file_downloads)} main files started a download "
+            "(the other checks say why)"
+        )
     problems = check_size_independence([r.analysis for r in main_file_downloads])
     assert not problems, _failures(problems)
 
@@ -62,9 +71,13 @@ def test_suggested_name_and_size_match_table(main_file_downloads: list[DownloadR
     assert not problems, _failures(problems)
 
 
-def test_start_latency_has_not_degraded(degradations: list[Problem], harbor_settings: SuiteSettings) -> None:
+def test_start_latency_has_not_degraded(
+    degradations: list[Problem], unjudged_reason: str | None, harbor_settings: SuiteSettings
+) -> None:
     """A p95 well above the file's usual (the median of its last runs in the history) is degraded:
     reported apart from failures, and a failure only with HARBOR_FAIL_ON_DEGRADED=1."""
+    if unjudged_reason is not None:
+        pytest.skip(unjudged_reason)
     if degradations and not harbor_settings.fail_on_degraded:
         warnings.warn("degraded: " + _failures(degradations), stacklevel=1)
         return

@@ -46,11 +46,13 @@ def no_download(code: str) -> dict[str, Causes]:
 EXPECTED: dict[str, dict[str, Causes]] = {
     "legacy-download-service": {
         BUDGET: {(FIRMWARE, "STRATEGY_PROXY")},  # small files arrive whole fast enough; the image does not
+        SIZE: {(FIRMWARE, "STRATEGY_PROXY")},  # ...so its start grows with its size
         STRATEGY: every_file("STRATEGY_PROXY"),
         TOKEN: every_file("STRATEGY_PROXY"),
     },
     "large-files-via-proxy": {
         BUDGET: {(FIRMWARE, "STRATEGY_PROXY")},
+        SIZE: {(FIRMWARE, "STRATEGY_PROXY")},
         STRATEGY: {(FIRMWARE, "STRATEGY_PROXY")},
         TOKEN: {(FIRMWARE, "STRATEGY_PROXY")},
     },
@@ -79,7 +81,11 @@ EXPECTED: dict[str, dict[str, Causes]] = {
         STRATEGY: {(SUMS, "NOT_A_DOWNLOAD")},
         NAME_SIZE: {(SUMS, "NOT_A_DOWNLOAD")},
     },
-    "stream-down": {BUDGET: {(FIRMWARE, "FALLBACK_USED")}, STRATEGY: every_file("FALLBACK_USED")},
+    "stream-down": {
+        BUDGET: {(FIRMWARE, "FALLBACK_USED")},
+        SIZE: {(FIRMWARE, "FALLBACK_USED")},
+        STRATEGY: every_file("FALLBACK_USED"),
+    },
     "stream-down-no-fallback": {
         BUDGET: every_file("NO_FALLBACK"),
         STRATEGY: every_file("NO_FALLBACK"),

@@ -1,6 +1,6 @@
 """The analysis classifies by evidence; these build the evidence by hand."""
 
-from download_probe import analyse_download, check_redirect_strategy, check_token_accepted
+from download_probe import analyse_download, check_redirect_strategy, check_size_independence, check_token_accepted
 from download_probe.capture import CapturedExchange
 from download_probe.probe import DownloadAttempt
 
@@ -64,3 +64,29 @@ def test_rejected_token_is_named_and_redacted_in_the_message() -> None:
     problems = check_token_accepted(analyse_download(attempt([refused], None, started=False)))
     assert [p.code for p in problems] == ["TOKEN_REJECTED"]
     assert "SECRET1" not in problems[0].sentence
+
+
+def _sized(label: str, size: int, *, proxy: bool, started_after_ms: float) -> DownloadAttempt:
+    disposition = {"content-disposition": f'attachment; filename="{label}"', "content-length": str(size)}
+    if proxy:
+        exchanges = [exchange(0, f"http://h/api/files/{label}/content", kind="fetch", headers=disposition)]
+        url = "blob:http://h/1234"
+    else:
+        exchanges = [
+            exchange(0, f"http://h/api/files/{label}/download?token=T", status=302, start=20),
+            exchange(1, f"http://h/nas/{label}?sig=S", start=30, headers=disposition, redirected_from=0),
+        ]
+        url = f"http://h/nas/{label}?sig=S"
+    made = attempt(exchanges, url)
+    return DownloadAttempt(**{**made.__dict__, "label": label, "download_event_ms": CLICK + started_after_ms})
+
+
+def test_a_proxy_start_that_grows_with_size_is_named_by_its_strategy() -> None:
+    small = analyse_download(_sized("small.txt", 300, proxy=False, started_after_ms=30))
+    large = analyse_download(_sized("large.img", 500 << 20, proxy=True, started_after_ms=5200))
+    problems = check_size_independence([small, large])
+    assert [(p.code, p.subject) for p in problems] == [("STRATEGY_PROXY", "large.img")]
+    assert "started 5.20 s after the click for 524,288,000 bytes, against 30 ms for small.txt" in problems[0].message
+    # Small files by the proxy path that start about as fast are no evidence of anything.
+    quick = analyse_download(_sized("mid.tgz", 4 << 20, proxy=True, started_after_ms=90))
+    assert check_size_independence([small, quick]) == []
