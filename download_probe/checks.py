@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
 from download_probe.analysis import DownloadAnalysis
@@ -123,28 +123,60 @@ def diagnose_failed_start(analysis: DownloadAnalysis) -> Problem:
 def start_grows_with_size(analysis: DownloadAnalysis, peers: Sequence[DownloadAnalysis]) -> str | None:
     """Evidence that the body's first headers wait for the whole file: compared with a much smaller
     file fetched the same way, the wait is far longer. A sentence, or None."""
-    wait, size = analysis.headers_wait_ms, analysis.size_bytes
-    if wait is None or not size or analysis.strategy == "proxy":
+    if analysis.strategy == "proxy":
+        return None
+    found = _far_above_a_much_smaller_file(analysis, peers, lambda a: a.headers_wait_ms, same_strategy=True)
+    if found is None:
+        return None
+    wait, small, small_wait = found
+    return (
+        f"the response took {seconds(wait)} to send its headers for {analysis.size_bytes:,} bytes, against "
+        f"{seconds(small_wait)} for {small.label} ({small.size_bytes:,} bytes): the start grows with size "
+        "(the body is read whole before it is sent)"
+    )
+
+
+def proxy_start_grows_with_size(analysis: DownloadAnalysis, peers: Sequence[DownloadAnalysis]) -> str | None:
+    """A download by the proxy path that starts far later than a much smaller file's (by any path):
+    it waited for its whole body. A sentence, or None."""
+    found = _far_above_a_much_smaller_file(analysis, peers, lambda a: a.download_start_ms, same_strategy=False)
+    if found is None:
+        return None
+    start, small, small_start = found
+    return (
+        f"the download started {seconds(start)} after the click for {analysis.size_bytes:,} bytes, against "
+        f"{seconds(small_start)} for {small.label} ({small.size_bytes:,} bytes): the start grows with size "
+        "(page script fetched the whole file before saving it)"
+    )
+
+
+def _far_above_a_much_smaller_file(
+    analysis: DownloadAnalysis,
+    peers: Sequence[DownloadAnalysis],
+    measure: Callable[[DownloadAnalysis], float | None],
+    *,
+    same_strategy: bool,
+) -> tuple[float, DownloadAnalysis, float] | None:
+    """(this file's figure, the smaller file, its figure) when `measure` of this file is far above that
+    of the fastest file at least BUFFERING_SIZE_RATIO times smaller; else None."""
+    value, size = measure(analysis), analysis.size_bytes
+    if value is None or not size:
         return None
     smaller = [
         peer
         for peer in peers
         if peer is not analysis
-        and peer.strategy == analysis.strategy
+        and (peer.strategy == analysis.strategy or not same_strategy)
         and peer.size_bytes
         and peer.size_bytes * BUFFERING_SIZE_RATIO <= size
-        and peer.headers_wait_ms is not None
+        and measure(peer) is not None
     ]
     if not smaller:
         return None
-    small = min(smaller, key=lambda peer: peer.headers_wait_ms or 0.0)
-    small_wait = small.headers_wait_ms or 0.0
-    if wait - small_wait >= BUFFERING_MIN_EXTRA_MS and wait >= BUFFERING_MIN_FACTOR * (small_wait + 25):
-        return (
-            f"the response took {seconds(wait)} to send its headers for {size:,} bytes, against "
-            f"{seconds(small_wait)} for {small.label} ({small.size_bytes:,} bytes): the start grows with size "
-            "(the body is read whole before it is sent)"
-        )
+    small = min(smaller, key=lambda peer: measure(peer) or 0.0)
+    small_value = measure(small) or 0.0
+    if value - small_value >= BUFFERING_MIN_EXTRA_MS and value >= BUFFERING_MIN_FACTOR * (small_value + 25):
+        return value, small, small_value
     return None
 
 
@@ -262,34 +294,6 @@ def check_size_independence(analyses: Sequence[DownloadAnalysis]) -> list[Proble
         elif grows := start_grows_with_size(analysis, analyses):
             problems.append(Problem("BUFFERED_STREAM", analysis.label, grows))
     return problems
-
-
-def proxy_start_grows_with_size(analysis: DownloadAnalysis, peers: Sequence[DownloadAnalysis]) -> str | None:
-    """A download by the proxy path that starts far later than a much smaller file's (by any path):
-    it waited for its whole body. A sentence, or None."""
-    start, size = analysis.download_start_ms, analysis.size_bytes
-    if start is None or not size:
-        return None
-    smaller = [
-        peer
-        for peer in peers
-        if peer is not analysis
-        and peer.attempt.started
-        and peer.download_start_ms is not None
-        and peer.size_bytes
-        and peer.size_bytes * BUFFERING_SIZE_RATIO <= size
-    ]
-    if not smaller:
-        return None
-    small = min(smaller, key=lambda peer: peer.download_start_ms or 0.0)
-    small_start = small.download_start_ms or 0.0
-    if start - small_start >= BUFFERING_MIN_EXTRA_MS and start >= BUFFERING_MIN_FACTOR * (small_start + 25):
-        return (
-            f"the download started {seconds(start)} after the click for {size:,} bytes, against "
-            f"{seconds(small_start)} for {small.label} ({small.size_bytes:,} bytes): the start grows with size "
-            "(page script fetched the whole file before saving it)"
-        )
-    return None
 
 
 # -- strategy, token, name and size ---------------------------------------------------------------
